@@ -1,0 +1,1 @@
+"""shelfsense api service."""

@@ -1,0 +1,17 @@
+"""The /api/v1 routers, one module per resource; ``ROUTERS`` lists them in mount order."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.routes import alerts, catalog, health, live, movements, stock, tokens
+
+ROUTERS: tuple[APIRouter, ...] = (
+    health.router,
+    stock.router,
+    movements.router,
+    alerts.router,
+    catalog.router,
+    live.router,
+    tokens.router,
+)

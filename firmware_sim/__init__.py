@@ -1,0 +1,1 @@
+"""shelfsense firmware_sim service."""

@@ -1,0 +1,324 @@
+"""The ingest engine: owns all mutable ingest state and applies groups of messages.
+
+One thread calls ``process`` with a group of received messages; the engine decodes and routes
+them (pure), inserts their ledger rows (dropping duplicates), feeds the new ones through the
+partition trackers (pure), and writes everything the group changed, in one transaction. If the
+transaction fails the in-memory state may be ahead of the database, so the engine throws it
+away and rebuilds it from the last snapshots plus a replay of the ledger (``rebuild``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+from ingest.catalog import SiteCatalog, catalog_versions, load_catalogs
+from ingest.config import IngestConfig
+from ingest.effects import Effects
+from ingest.partition import Partition
+from ingest.pipeline import Accepted, LedgerEntry, PartitionKey, apply, ledger_entry, route
+from ingest.replay import replay_partition
+from ingest.stockbook import StockBook
+from ingest.store import Store
+from ingest.subscriber import Received
+from shelfsense.domain import MovementSource
+from shelfsense.wire import GatewayStatus, RfidBatch, SensorBatch, WeightBatch, decode
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Counters:
+    messages: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    reads: int = 0
+    movements: int = 0
+    unknown_epcs: int = 0
+
+
+@dataclass(slots=True)
+class _SiteWrites:
+    """What one group changed in one site, collected before the stock book is consulted."""
+
+    movement_ids: list[int] = field(default_factory=list)
+    last_t1: dict[str, int] = field(default_factory=dict)
+    alerts: bool = False
+    max_ledger_id: int = 0
+
+
+class Engine:
+    def __init__(self, config: IngestConfig, conn: psycopg.Connection[Any]) -> None:
+        self.config = config
+        self.store = Store(conn)
+        self.counters = Counters()
+        self.catalogs: dict[str, SiteCatalog] = {}
+        self.books: dict[str, StockBook] = {}
+        self.partitions: dict[PartitionKey, Partition] = {}
+        self.last_ledger_id: dict[PartitionKey, int] = {}
+        self.dirty: set[PartitionKey] = set()
+        self.last_arrival_ms: dict[PartitionKey, int] = {}
+        self.silenced: set[PartitionKey] = set()
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def rebuild(self, now_ms: int) -> None:
+        """(Re)load everything from the database: catalogs, stock, snapshots + ledger replay."""
+        conn = self.store.conn
+        self.store.forget_partitions()
+        with conn.transaction():
+            self.catalogs = load_catalogs(conn)
+            self.books = {
+                site: StockBook(cat.min_qty, self.store.load_stock(site))
+                for site, cat in self.catalogs.items()
+            }
+            snapshots = self.store.load_snapshots()
+            keys = set(snapshots) | set(self.store.ledger_partitions())
+            keys |= {
+                (s, d.gateway_id) for s, c in self.catalogs.items() for d in c.devices.values()
+            }
+            self.partitions, self.last_ledger_id = {}, {}
+            for key in sorted(k for k in keys if k[0] in self.catalogs):
+                self._load_partition(key, snapshots.get(key))
+            for site in self.catalogs:
+                ts_ms = self._site_watermark(site) or now_ms
+                self._seed_planogram(site, ts_ms)
+                self._restate_observability(site, ts_ms)
+            self._write_stock(self.catalogs)
+        self.dirty.clear()
+
+    def catalogs_changed(self) -> bool:
+        versions = catalog_versions(self.store.conn)
+        self.store.conn.commit()
+        return versions != {s: c.version for s, c in self.catalogs.items()}
+
+    def save_snapshots(self, keys: Iterable[PartitionKey] | None = None) -> None:
+        with self.store.conn.transaction():
+            for key in list(keys if keys is not None else self.dirty):
+                part = self.partitions.get(key)
+                if part is not None and key in self.last_ledger_id:
+                    self.store.save_snapshot(*key, self.last_ledger_id[key], part.snapshot())
+        self.dirty.clear()
+
+    # -- the hot path ---------------------------------------------------------------------
+    def process(self, group: Sequence[Received]) -> None:
+        writes: dict[str, _SiteWrites] = {}
+        with self.store.conn.transaction():
+            accepted: list[tuple[Received, Accepted, LedgerEntry]] = []
+            for msg in group:
+                self.counters.messages += 1
+                routed = route(
+                    decode(msg.topic, msg.payload, prefix=self.config.prefix), self.catalogs
+                )
+                if isinstance(routed, Accepted):
+                    accepted.append((msg, routed, ledger_entry(routed, msg.arrival_ms)))
+                else:
+                    self._reject(msg, routed.reason, routed.topic)
+            ids = self.store.insert_ledger([e for _, _, e in accepted])
+            for (msg, acc, entry), ledger_id in zip(accepted, ids, strict=True):
+                if ledger_id is None:
+                    self.counters.duplicates += 1
+                    continue
+                self._apply_new(msg, acc, entry, ledger_id, writes)
+            self._finish_group(writes)
+
+    def check_silence(self, now_ms: int) -> None:
+        """A gateway that sent nothing for ``partition_silence_s`` (wall time): its devices
+        stop observing at their last event time. Recorded in the ledger, so replays agree."""
+        limit_ms = int(self.config.partition_silence_s * 1000)
+        quiet = [
+            k
+            for k, t in self.last_arrival_ms.items()
+            if now_ms - t > limit_ms and k not in self.silenced and k in self.partitions
+        ]
+        if not quiet:
+            return
+        writes: dict[str, _SiteWrites] = {}
+        with self.store.conn.transaction():
+            for key in quiet:
+                part = self.partitions[key]
+                entry = LedgerEntry(
+                    key[0],
+                    key[1],
+                    "",
+                    "silence",
+                    None,
+                    part.watermark_ms,
+                    part.watermark_ms + 1,
+                    None,
+                    0,
+                    {"wall_ms": now_ms},
+                )
+                (ledger_id,) = self.store.insert_ledger([entry])
+                assert ledger_id is not None
+                effects = part.gateway_offline(part.watermark_ms)
+                self._record(key, ledger_id, effects, entry, writes)
+                self.silenced.add(key)
+                log.warning(
+                    "gateway %s/%s silent for %.0f s: its stock is unknown", *key, limit_ms / 1000
+                )
+            self._finish_group(writes)
+
+    # -- internals ------------------------------------------------------------------------
+    def _apply_new(
+        self,
+        msg: Received,
+        acc: Accepted,
+        entry: LedgerEntry,
+        ledger_id: int,
+        writes: dict[str, _SiteWrites],
+    ) -> None:
+        key = acc.key
+        part = self.partitions.get(key) or self._new_partition(key)
+        self.counters.accepted += 1
+        self.last_arrival_ms[key] = msg.arrival_ms
+        self.silenced.discard(key)
+        payload = acc.message.payload
+        self._write_raw(key[0], acc, payload)
+        effects = apply(part, acc, entry)
+        self._record(key, ledger_id, effects, entry, writes)
+        if isinstance(payload, GatewayStatus):
+            self.store.set_gateway(key[0], key[1], payload.model_dump(mode="json"))
+        elif acc.device is not None:
+            site_writes = writes.setdefault(key[0], _SiteWrites())
+            site_writes.last_t1[acc.device.device_id] = entry.t1_ms
+
+    def _record(
+        self,
+        key: PartitionKey,
+        ledger_id: int,
+        effects: Effects,
+        entry: LedgerEntry,
+        writes: dict[str, _SiteWrites],
+    ) -> None:
+        site = key[0]
+        site_writes = writes.setdefault(site, _SiteWrites())
+        site_writes.max_ledger_id = max(site_writes.max_ledger_id, ledger_id)
+        self.last_ledger_id[key] = ledger_id
+        self.dirty.add(key)
+        if effects.unknown_epcs:
+            self.counters.unknown_epcs += len(effects.unknown_epcs)
+            self.store.dead_letter(
+                f"{self.config.prefix}/v1/{site}/{key[1]}/rfid/{entry.device_id}",
+                "non-SGTIN EPCs counted as unknown tags (the rest of the batch was applied): "
+                + ", ".join(effects.unknown_epcs[:20]),
+                b"",
+                (site, key[1], entry.device_id),
+            )
+        if effects.movements:
+            self.store.ensure_partitions(min(m.ts_ms for m in effects.movements), entry.t1_ms)
+            site_writes.movement_ids += self.store.insert_movements(
+                site, ledger_id, effects.movements
+            )
+            self.counters.movements += len(effects.movements)
+        self.store.write_tags(site, effects.tags)
+        self._book_effects(site, effects, entry.t1_ms)
+
+    def _book_effects(self, site: str, effects: Effects, ts_ms: int) -> None:
+        book, catalog = self.books[site], self.catalogs[site]
+        for m in effects.movements:
+            if m.source != MovementSource.RFID or m.sku is None:
+                continue
+            if catalog.holds_stock(m.from_location):
+                book.add(m.sku, m.from_location, -1, m.ts_ms)  # type: ignore[arg-type]
+            if catalog.holds_stock(m.to_location):
+                book.add(m.sku, m.to_location, +1, m.ts_ms)  # type: ignore[arg-type]
+        for count in effects.scale_counts:
+            if count.units is not None:
+                book.set_qty(count.sku, count.location, count.units, count.ts_ms)
+        self._restate_observability(site, ts_ms)
+
+    def _restate_observability(self, site: str, ts_ms: int) -> None:
+        unobservable: set[str] = set()
+        for (s, _), part in self.partitions.items():
+            if s == site:
+                unobservable |= part.unobservable_locations()
+        self.books[site].set_unobservable(unobservable, ts_ms)
+
+    def _finish_group(self, writes: Mapping[str, _SiteWrites]) -> None:
+        changed = self._write_stock(writes)
+        for site, w in writes.items():
+            if w.last_t1:
+                self.store.touch_devices(site, w.last_t1)
+            self.store.notify(
+                {
+                    "site": site,
+                    "ledger_id": w.max_ledger_id,
+                    "movements": w.movement_ids[:200],
+                    "stock_changed": site in changed,
+                    "alerts": w.alerts,
+                }
+            )
+
+    def _write_stock(self, sites: Iterable[str]) -> set[str]:
+        changed = set()
+        for site in sites:
+            changes = self.books[site].drain_changes()
+            if changes:
+                self.store.write_stock(site, changes)
+                changed.add(site)
+        return changed
+
+    def _write_raw(self, site: str, acc: Accepted, payload: object) -> None:
+        device = acc.device
+        if device is None:
+            return
+        if isinstance(payload, RfidBatch):
+            cols = payload.columns()
+            if len(cols):
+                self.store.ensure_partitions(payload.t0, payload.t1)
+                self.store.copy_rfid_reads(site, device.device_id, cols)
+                self.counters.reads += len(cols)
+        elif isinstance(payload, WeightBatch):
+            self.store.ensure_partitions(payload.t0, payload.t1)
+            self.store.write_weight(
+                site, device.device_id, payload.t0, payload.t1, payload.hz, payload.g
+            )
+        elif isinstance(payload, SensorBatch) and payload.readings:
+            self.store.ensure_partitions(payload.t0, payload.t1)
+            self.store.write_sensor(site, device.device_id, device.location, payload.readings)
+
+    def _reject(self, msg: Received, reason: str, topic: object | None) -> None:
+        self.counters.rejected += 1
+        ids = (
+            getattr(topic, "site", None),
+            getattr(topic, "gateway", None),
+            getattr(topic, "device", None),
+        )
+        self.store.dead_letter(
+            msg.topic, reason, msg.payload, tuple(str(i) if i is not None else None for i in ids)
+        )
+        log.info("dead letter from %s: %s", msg.topic, reason)
+
+    def _new_partition(self, key: PartitionKey) -> Partition:
+        part = Partition(
+            self.catalogs[key[0]],
+            key[1],
+            self.config.tracker,
+            scale_silence_ms=self.config.scale_silence_ms,
+        )
+        self.partitions[key] = part
+        return part
+
+    def _load_partition(self, key: PartitionKey, snap: tuple[int, dict[str, Any]] | None) -> None:
+        part = self._new_partition(key)
+        after = 0
+        if snap is not None:
+            after, state = snap
+            part.restore(state)
+        self.last_ledger_id[key] = replay_partition(self.store, part, key, after)
+
+    def _seed_planogram(self, site: str, ts_ms: int) -> None:
+        catalog, book = self.catalogs[site], self.books[site]
+        for loc in sorted(catalog.observed_locations()):
+            sku = catalog.locations[loc].sku
+            if sku is not None:
+                book.ensure(sku, loc, ts_ms)
+
+    def _site_watermark(self, site: str) -> int:
+        marks = [p.watermark_ms for (s, _), p in self.partitions.items() if s == site]
+        return max(marks, default=0)

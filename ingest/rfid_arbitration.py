@@ -1,0 +1,137 @@
+"""PURE cross-read arbitration: which single location a tag heard on several antennas belongs to.
+
+Per tag and location the tracker keeps decayed evidence (time constant tau): read count `cnt` and
+n-weighted RSSI sum. A location's score is
+
+    score = mean RSSI + count_weight_db * ln(cnt + 0.5)          [dB]
+
+so a neighbour's cross-reads (weaker and rarer) lose on both terms. A challenger replaces the
+confirmed location only when, for `move_dwell_ms` without interruption, it has at least
+`move_min_reads` decayed reads and either beats the confirmed score by `hysteresis_db` or the
+confirmed location has been silent long enough (`move_silence_delta`) while the challenger is at
+least as loud. The hysteresis and the dwell stop tags flapping between neighbouring shelves.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ingest.rfid_state import Tag, decayed, read_prob_lower
+from ingest.rfid_types import TrackerConfig
+
+RSSI_MISSING_DBM = -65.0  # used when a read carries no RSSI
+_FORGET_CNT = 0.05  # evidence below this many decayed reads is dropped
+
+# indices into an `ev` entry
+CNT, RSUM, T_MS, STRONG_TS, LAST_TS = 0, 1, 2, 3, 4
+
+
+@dataclass(frozen=True, slots=True)
+class Challenger:
+    location: str
+    score_db: float
+    own_score_db: float
+    cnt: float
+    mean_rssi_dbm: float
+    since_ms: int  # best estimate of when the tag got there
+
+
+def score_db(cnt: float, rssi_sum: float, cfg: TrackerConfig) -> float:
+    """Score of one location from decayed evidence; -inf without reads."""
+    if cnt <= 1e-9:
+        return -math.inf
+    return rssi_sum / cnt + cfg.count_weight_db * math.log(cnt + 0.5)
+
+
+def own_mean_rssi(tag: Tag) -> float:
+    return tag.rssi_sum / tag.cnt if tag.cnt > 1e-9 else RSSI_MISSING_DBM
+
+
+def add_other(
+    tag: Tag, key: str, n: int, rssi: float, ts_ms: int, tau_ms: int, h_db: float
+) -> None:
+    """Add `n` reads of the tag on location `key` (not its confirmed location)."""
+    ev = tag.ev
+    if ev is None:
+        ev = tag.ev = {}
+    entry = ev.get(key)
+    if entry is None:
+        entry = ev[key] = [0.0, 0.0, float(ts_ms), 0.0, float(ts_ms)]
+    k = decayed(1.0, int(entry[T_MS]), ts_ms, tau_ms)
+    entry[CNT] = entry[CNT] * k + n
+    entry[RSUM] = entry[RSUM] * k + n * rssi
+    entry[T_MS] = max(entry[T_MS], float(ts_ms))
+    entry[LAST_TS] = max(entry[LAST_TS], float(ts_ms))
+    if entry[STRONG_TS] == 0.0 and (tag.loc is None or rssi >= own_mean_rssi(tag) - h_db / 2):
+        entry[STRONG_TS] = float(ts_ms)
+
+
+def add_own(tag: Tag, n: int, rssi: float, ts_ms: int, tau_ms: int) -> None:
+    """Add `n` reads on the tag's confirmed location."""
+    k = decayed(1.0, tag.ev_t_ms, ts_ms, tau_ms)
+    tag.cnt = tag.cnt * k + n
+    tag.rssi_sum = tag.rssi_sum * k + n * rssi
+    if ts_ms > tag.ev_t_ms:
+        tag.ev_t_ms = ts_ms
+
+
+def best_other(tag: Tag, now_ms: int, cfg: TrackerConfig) -> Challenger | None:
+    """The strongest other location (forgetting faded ones), or None."""
+    ev = tag.ev
+    if not ev:
+        tag.ev = None
+        return None
+    tau = cfg.arbitration_tau_ms
+    own = score_db(decayed(tag.cnt, tag.ev_t_ms, now_ms, tau), _own_rsum(tag, now_ms, tau), cfg)
+    best: Challenger | None = None
+    for key, e in list(ev.items()):
+        k = decayed(1.0, int(e[T_MS]), now_ms, tau)
+        cnt = e[CNT] * k
+        if cnt < _FORGET_CNT:
+            del ev[key]
+            continue
+        s = score_db(cnt, e[RSUM] * k, cfg)
+        if best is None or s > best.score_db:
+            since = int(e[STRONG_TS]) if e[STRONG_TS] > 0 else int(e[LAST_TS])
+            best = Challenger(key, s, own, cnt, e[RSUM] / e[CNT], since)
+    if not ev:
+        tag.ev = None
+    return best
+
+
+def _own_rsum(tag: Tag, now_ms: int, tau: int) -> float:
+    return decayed(tag.rssi_sum, tag.ev_t_ms, now_ms, tau)
+
+
+def move_target(tag: Tag, now_ms: int, cfg: TrackerConfig) -> Challenger | None:
+    """The location a confirmed tag should move to now, or None (updates the dwell timer)."""
+    ch = best_other(tag, now_ms, cfg)
+    if ch is None or not _leads(tag, ch, cfg):
+        tag.lead_since_ms = None
+        return None
+    if tag.lead_since_ms is None:
+        tag.lead_since_ms = now_ms
+    if now_ms - tag.lead_since_ms < cfg.move_dwell_ms:
+        return None
+    return ch
+
+
+def _leads(tag: Tag, ch: Challenger, cfg: TrackerConfig) -> bool:
+    if ch.cnt < cfg.move_min_reads:
+        return False
+    if ch.score_db >= ch.own_score_db + cfg.hysteresis_db:
+        return True
+    if ch.mean_rssi_dbm < own_mean_rssi(tag):
+        return False
+    loc = tag.loc
+    if loc is None:
+        return True
+    p = read_prob_lower(tag, cfg)
+    silent_rounds = loc.clock - max(tag.seen_clock, loc.resume_clock)
+    return silent_rounds >= math.log(1.0 / cfg.move_silence_delta) / -math.log1p(-p)
+
+
+def settle_location(tag: Tag, now_ms: int, cfg: TrackerConfig) -> Challenger | None:
+    """For a tentative tag (all evidence in `ev`): the best location so far."""
+    return best_other(tag, now_ms, cfg)

@@ -1,0 +1,116 @@
+"""PURE JSON (de)serialisation of the tracker's state: tags, location clocks, device frontiers.
+
+The snapshot is plain lists and dicts of str/int/float/bool/None. Location `present` order (least
+recently read first) is kept, since departure scans rely on it. Format version 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ingest.rfid_portal import Traversal
+from ingest.rfid_state import Device, Loc, Tag
+from ingest.rfid_types import RfidError, TagState
+
+VERSION = 1
+_TR_FIELDS = (
+    "first_ts_ms",
+    "last_ts_ms",
+    "n_in",
+    "n_out",
+    "origin_ms",
+    "w_in",
+    "w_out",
+    "wt_in",
+    "wt_out",
+)
+
+
+def dump(
+    tags: Mapping[str, Tag],
+    locs: Mapping[str, Loc],
+    devices: Mapping[str, Device],
+    traversals: Mapping[str, tuple[Traversal, Device]],
+    now_ms: int,
+) -> dict[str, object]:
+    return {
+        "version": VERSION,
+        "now_ms": now_ms,
+        "tags": [_dump_tag(t) for t in tags.values()],
+        "locations": {
+            k: [v.clock, v.resume_clock, v.resume_ms, list(v.present)] for k, v in locs.items()
+        },
+        "devices": {
+            k: [d.frontier_ms, sorted(d.last_ants), d.offline, d.rounds_per_s]
+            for k, d in devices.items()
+        },
+        "traversals": [
+            [epc, tr.portal, dev.device, [getattr(tr, f) for f in _TR_FIELDS]]
+            for epc, (tr, dev) in traversals.items()
+        ],
+    }
+
+
+def _dump_tag(t: Tag) -> list[object]:
+    return [
+        t.epc,
+        t.state.value,
+        t.loc.key if t.loc is not None else None,
+        [t.first_ts_ms, t.last_ts_ms, t.last_move_ts_ms, t.ev_t_ms, t.n_sum, t.lead_since_ms],
+        [t.seen_clock, t.clock0, t.cnt, t.rssi_sum],
+        t.ev,
+    ]
+
+
+def load(
+    snap: Mapping[str, Any],
+    tags: dict[str, Tag],
+    locs: Mapping[str, Loc],
+    devices: Mapping[str, Device],
+    traversals: dict[str, tuple[Traversal, Device]],
+) -> int:
+    """Fill the empty containers from `snap`; returns the watermark (ms)."""
+    if snap.get("version") != VERSION:
+        raise RfidError(f"unsupported tracker snapshot version {snap.get('version')!r}")
+    for raw in snap["tags"]:
+        tag = _load_tag(raw, locs)
+        tags[tag.epc] = tag
+    for key, (clock, resume_clock, resume_ms, order) in snap["locations"].items():
+        loc = locs.get(key)
+        if loc is None:
+            continue
+        loc.clock, loc.resume_clock, loc.resume_ms = (
+            float(clock),
+            float(resume_clock),
+            int(resume_ms),
+        )
+        for epc in order:
+            if epc in tags and tags[epc].loc is loc:
+                loc.present[epc] = tags[epc]
+    for key, (frontier, ants, offline, rounds_per_s) in snap["devices"].items():
+        dev = devices.get(key)
+        if dev is not None:
+            dev.frontier_ms, dev.last_ants = frontier, frozenset(ants)
+            dev.offline, dev.rounds_per_s = bool(offline), float(rounds_per_s)
+    for epc, portal, device, values in snap.get("traversals", []):
+        if device in devices:
+            tr = Traversal(portal, 0)
+            for f, v in zip(_TR_FIELDS, values, strict=True):
+                setattr(tr, f, v)
+            traversals[epc] = (tr, devices[device])
+    return int(snap["now_ms"])
+
+
+def _load_tag(raw: list[Any], locs: Mapping[str, Loc]) -> Tag:
+    epc, state, loc_key, ints, floats, ev = raw
+    tag = Tag(epc, int(ints[0]))
+    tag.state = TagState(state)
+    tag.loc = locs.get(loc_key) if loc_key is not None else None
+    if tag.loc is None and tag.state is TagState.PRESENT:
+        tag.state = TagState.GONE  # its location was removed from the site
+    tag.first_ts_ms, tag.last_ts_ms, tag.last_move_ts_ms, tag.ev_t_ms, tag.n_sum = ints[:5]
+    tag.lead_since_ms = ints[5]
+    tag.seen_clock, tag.clock0, tag.cnt, tag.rssi_sum = (float(x) for x in floats)
+    tag.ev = {k: [float(x) for x in v] for k, v in ev.items()} if ev else None
+    return tag

@@ -1,0 +1,128 @@
+"""PURE mutable records of the RFID tracker and the adaptive-window statistics.
+
+Observed-round clocks: every location keeps `clock`, the number of inventory rounds (float) its
+antennas have run while observing (batches that list the antenna in `ants`). A tag stores the
+clock value of its location at its last read (`seen_clock`); `clock - seen_clock` is the number of
+rounds the tag was *observable and missed*. Time without observation (gaps, missing antennas,
+offline gateways) never advances a clock, so it can never count towards a departure.
+
+Adaptive window (SMURF-style, Jeffery et al. 2006, but bounding a rate, not a single test): a tag
+read with probability p per round produces a run of w misses at rate ~R*p*(1-p)**w per second, so
+the window w = ln(3600*R*p/delta) / -ln(1-p) keeps false departures below `delta` per tag-hour.
+p is the lower confidence bound of a Beta posterior over the tag's own reads and observed rounds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+
+from ingest.rfid_types import AntennaSpec, TagState, TrackerConfig
+
+_Z_LOWER = 1.64  # one-sided 95 % bound on the read probability
+_P_MIN = 0.02
+_P_MAX = 0.97
+
+
+class Loc:
+    """One location: its observed-round clock and its confirmed tags ordered by last read."""
+
+    __slots__ = ("antennas", "clock", "is_portal", "key", "present", "resume_clock", "resume_ms")
+
+    def __init__(self, key: str, *, is_portal: bool) -> None:
+        self.key = key
+        self.is_portal = is_portal
+        self.clock = 0.0  # observed rounds, monotone
+        self.resume_clock = 0.0  # clock when observation last resumed after a gap
+        self.resume_ms = 0  # event time of that resumption
+        self.present: OrderedDict[str, Tag] = OrderedDict()  # least recently read first
+        self.antennas: list[tuple[str, int]] = []
+
+
+class Device:
+    """One reader: how far its batches reach (`frontier_ms`) and which ports observe."""
+
+    __slots__ = ("device", "frontier_ms", "last_ants", "offline", "ports", "rounds_per_s")
+
+    def __init__(self, device: str, rounds_per_s: float | None) -> None:
+        self.device = device
+        self.frontier_ms: int | None = None  # max t1 applied
+        self.last_ants: frozenset[int] = frozenset()
+        self.offline = False
+        self.ports: dict[int, tuple[AntennaSpec, Loc]] = {}
+        self.rounds_per_s = rounds_per_s or 1.0
+
+    def observing(self, now_ms: int, silence_ms: int) -> frozenset[int]:
+        """Ports observing at `now_ms` (empty when offline or silent for `silence_ms`)."""
+        if self.offline or self.frontier_ms is None or now_ms - self.frontier_ms > silence_ms:
+            return frozenset()
+        return self.last_ants
+
+
+class Tag:
+    """One tag. `loc` is the confirmed location (None while tentative or gone).
+
+    Evidence at the confirmed location is inline (`cnt`, `rssi_sum`, `ev_t_ms`: read counts and
+    n-weighted RSSI, both decayed with the arbitration time constant); other locations live in
+    `ev` as [cnt, rssi_sum, ev_t_ms, first_ts_ms, last_ts_ms] lists (None when there are none).
+    """
+
+    __slots__ = (
+        "clock0",
+        "cnt",
+        "epc",
+        "ev",
+        "ev_t_ms",
+        "first_ts_ms",
+        "last_move_ts_ms",
+        "last_ts_ms",
+        "lead_since_ms",
+        "loc",
+        "n_sum",
+        "rssi_sum",
+        "seen_clock",
+        "state",
+    )
+
+    def __init__(self, epc: str, ts_ms: int) -> None:
+        self.epc = epc
+        self.state = TagState.TENTATIVE
+        self.loc: Loc | None = None
+        self.first_ts_ms = ts_ms
+        self.last_ts_ms = ts_ms
+        self.last_move_ts_ms = 0
+        self.seen_clock = 0.0
+        self.clock0 = 0.0
+        self.n_sum = 0
+        self.cnt = 0.0
+        self.rssi_sum = 0.0
+        self.ev_t_ms = ts_ms
+        self.ev: dict[str, list[float]] | None = None
+        self.lead_since_ms: int | None = None
+
+
+def read_prob_lower(tag: Tag, cfg: TrackerConfig) -> float:
+    """Lower confidence bound of the tag's per-round read probability at its location."""
+    loc = tag.loc
+    rounds = (loc.clock - tag.clock0) if loc is not None else 0.0
+    k = cfg.prior_rounds
+    total = max(rounds, float(tag.n_sum)) + k
+    p_hat = (tag.n_sum + cfg.prior_read_prob * k) / total
+    p_lo = p_hat - _Z_LOWER * math.sqrt(p_hat * (1.0 - p_hat) / total)
+    return min(_P_MAX, max(_P_MIN, p_lo))
+
+
+def window_rounds(p: float, rounds_per_s: float, cfg: TrackerConfig) -> float:
+    """Missed observed rounds after which a tag with read probability `p` is gone."""
+    rate_per_h = 3600.0 * rounds_per_s * p
+    w = math.log(max(rate_per_h / cfg.false_departure_delta, 2.0)) / -math.log1p(-p)
+    lo = cfg.min_window_ms * rounds_per_s / 1000.0
+    hi = cfg.max_window_ms * rounds_per_s / 1000.0
+    return min(hi, max(lo, w))
+
+
+def decayed(cnt: float, since_ms: int, now_ms: int, tau_ms: int) -> float:
+    """`cnt` decayed from `since_ms` to `now_ms` (never grows for out-of-order times)."""
+    if now_ms <= since_ms:
+        return cnt
+    return cnt * math.exp((since_ms - now_ms) / tau_ms)

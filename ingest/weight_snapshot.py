@@ -1,0 +1,81 @@
+"""JSON snapshot of a ``ScaleTracker``, enough to resume after a process restart. PURE.
+
+The snapshot holds the stable level, the state, the noise estimate, the end of the last batch and
+the raw tail the stability windows need, so feeding the next batch after ``load`` gives the same
+events as if the process had never stopped. Version 1; a malformed snapshot raises ValueError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from ingest.weight import ScaleTracker
+
+__all__ = ["dump", "load"]
+
+_VERSION = 1
+
+
+def dump(tracker: ScaleTracker) -> dict[str, object]:
+    t = tracker
+    return {
+        "v": _VERSION,
+        "state": t._state.value,
+        "ref_g": t._ref_g,
+        "noise_var_g2": t._noise_var,
+        "hz": t._hz,
+        "end_ms": t._end_ms,
+        "tail_g": [float(x) for x in t._tail],
+        "motion_ms": t._motion_ms,
+        "gap_ms": t._gap_ms,
+        "dropped_batches": t.dropped_batches,
+    }
+
+
+def load(tracker: ScaleTracker, snap: Mapping[str, object]) -> ScaleTracker:
+    from ingest.weight import ScaleState
+
+    if snap.get("v") != _VERSION:
+        raise ValueError(f"unsupported weight snapshot version {snap.get('v')!r}")
+    try:
+        tracker._state = ScaleState(str(snap["state"]))
+        tracker._ref_g = _opt_float(snap["ref_g"])
+        tracker._noise_var = _float(snap["noise_var_g2"])
+        tracker._hz = _opt_float(snap["hz"])
+        tracker._end_ms = _opt_float(snap["end_ms"])
+        tail = snap["tail_g"]
+        if not isinstance(tail, list):
+            raise TypeError("tail_g must be a list")
+        tracker._tail = np.array([_float(x) for x in tail], dtype=np.float64)
+        tracker._motion_ms = _opt_int(snap["motion_ms"])
+        tracker._gap_ms = _opt_int(snap["gap_ms"])
+        tracker.dropped_batches = _int(snap.get("dropped_batches", 0))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"malformed weight snapshot: {exc}") from exc
+    if tracker._state is not ScaleState.UNKNOWN and tracker._ref_g is None:
+        raise ValueError("malformed weight snapshot: a known state needs ref_g")
+    return tracker
+
+
+def _float(x: object) -> float:
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        raise TypeError(f"expected a number, got {x!r}")
+    return float(x)
+
+
+def _opt_float(x: object) -> float | None:
+    return None if x is None else _float(x)
+
+
+def _int(x: object) -> int:
+    if isinstance(x, bool) or not isinstance(x, int):
+        raise TypeError(f"expected an integer, got {x!r}")
+    return x
+
+
+def _opt_int(x: object) -> int | None:
+    return None if x is None else _int(x)

@@ -1,0 +1,20 @@
+"""Integration tests: one component against the real private broker and database.
+
+Every test collected under tests/integration/ is marked `integration`, so
+`pytest -m "not integration"` runs without starting any service. The service fixtures
+themselves (`mqtt_url`, `database_url`, …) live in tests/conftest.py, shared with tests/e2e/.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+_HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.is_relative_to(_HERE):
+            item.add_marker(pytest.mark.integration)
