@@ -98,9 +98,7 @@ def require(role: Role) -> Callable[[Principal], Awaitable[Principal]]:
 
     async def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
         if not principal.may(role):
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN, detail=f"this needs the {role} role"
-            )
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"this needs the {role} role")
         return principal
 
     return check

@@ -36,7 +36,8 @@ async def sites(conn: Connection) -> list[SiteSummary]:
 
 async def site_detail(conn: Connection, site: str) -> SiteDetail | None:
     found = await fetch(
-        conn, SiteSummary,
+        conn,
+        SiteSummary,
         "select site_id as site, name, timezone from sites where site_id = %(site)s",
         {"site": site},
     )
@@ -44,14 +45,18 @@ async def site_detail(conn: Connection, site: str) -> SiteDetail | None:
         return None
     params: Params = {"site": site}
     products = await fetch(
-        conn, ProductRow,
+        conn,
+        ProductRow,
         """select sku, name, gtin, unit_weight_g, reorder_point from products
-           where site_id = %(site)s and active order by sku""", params,
+           where site_id = %(site)s and active order by sku""",
+        params,
     )
     locations = await fetch(
-        conn, LocationRow,
+        conn,
+        LocationRow,
         """select location_id as id, kind, name, sku, min_qty, capacity from locations
-           where site_id = %(site)s and active order by location_id""", params,
+           where site_id = %(site)s and active order by location_id""",
+        params,
     )
     devices = await _devices(conn, site)
     return SiteDetail(
@@ -62,18 +67,22 @@ async def site_detail(conn: Connection, site: str) -> SiteDetail | None:
 async def _devices(conn: Connection, site: str) -> list[DeviceRow]:
     params: Params = {"site": site}
     antennas = await fetch(
-        conn, _Antenna,
+        conn,
+        _Antenna,
         """select a.device_id, a.port, a.location_id as location, a.side
            from device_antennas a join devices d using (site_id, device_id)
-           where a.site_id = %(site)s and d.active order by a.device_id, a.port""", params,
+           where a.site_id = %(site)s and d.active order by a.device_id, a.port""",
+        params,
     )
     by_device: defaultdict[str, list[AntennaRow]] = defaultdict(list)
     for a in antennas:
         by_device[a.device_id].append(AntennaRow(port=a.port, location=a.location, side=a.side))
     devices = await fetch(
-        conn, DeviceRow,
+        conn,
+        DeviceRow,
         """select device_id as id, gateway_id as gateway, kind, location_id as location, sku
-           from devices where site_id = %(site)s and active order by device_id""", params,
+           from devices where site_id = %(site)s and active order by device_id""",
+        params,
     )
     return [d.model_copy(update={"antennas": by_device.get(d.id, [])}) for d in devices]
 
@@ -84,7 +93,8 @@ class _Antenna(AntennaRow):
 
 async def device_status(conn: Connection, site: str) -> list[DeviceStatus]:
     return await fetch(
-        conn, DeviceStatus,
+        conn,
+        DeviceStatus,
         """select d.device_id as id, d.gateway_id as gateway, d.kind, d.location_id as location,
              d.last_seen_at, d.last_t1, coalesce(g.state, 'unknown') as gateway_state,
              g.status_at as gateway_status_at, g.backlog as gateway_backlog
@@ -97,7 +107,8 @@ async def device_status(conn: Connection, site: str) -> list[DeviceStatus]:
 async def dead_letters(conn: Connection, site: str, *, limit: int) -> list[DeadLetterRow]:
     """Newest first."""
     return await fetch(
-        conn, DeadLetterRow,
+        conn,
+        DeadLetterRow,
         """select id, received_at, topic, gateway_id as gateway, device_id as device, reason,
              size_bytes,
              substring(payload from 1 for %(preview)s) as payload_preview
@@ -124,7 +135,10 @@ async def tags(
     limit: int,
 ) -> list[TagRow]:
     params: Params = {
-        "site": site, "location": location, "sku": sku, "limit": limit,
+        "site": site,
+        "location": location,
+        "sku": sku,
+        "limit": limit,
         "present": None if include_gone else True,
     }
     cond = where("site_id = %(site)s", _TAG_FILTERS, params)
@@ -142,7 +156,8 @@ async def misplaced(conn: Connection, site: str, *, limit: int) -> list[Misplace
     belong.
     """
     return await fetch(
-        conn, MisplacedTag,
+        conn,
+        MisplacedTag,
         """select t.epc, t.sku, t.location_id as location, t.since, l.sku as expected_sku
            from rfid_tags t join locations l
              on l.site_id = t.site_id and l.location_id = t.location_id

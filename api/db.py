@@ -40,7 +40,9 @@ async def connect(url: str, *, timeout_s: float, autocommit: bool = True) -> Con
     """One UTC, autocommit connection; ``DatabaseUnavailable`` when the server is unreachable."""
     try:
         return await psycopg.AsyncConnection.connect(
-            url, autocommit=autocommit, connect_timeout=max(1, round(timeout_s)),
+            url,
+            autocommit=autocommit,
+            connect_timeout=max(1, round(timeout_s)),
             options="-c TimeZone=UTC",
         )
     except psycopg.OperationalError as exc:

@@ -53,8 +53,10 @@ SiteDep = Annotated[str, Depends(_known_site)]
 
 def instant_query(description: str) -> object:
     """A ``Query`` for an ISO 8601 timestamp (kept a string: ``parse_instant`` validates it)."""
-    return Query(description=description, json_schema_extra={"format": "date-time",
-                                                              "examples": [ISO_EXAMPLE]})
+    return Query(
+        description=description,
+        json_schema_extra={"format": "date-time", "examples": [ISO_EXAMPLE]},
+    )
 
 
 def parse_instant(name: str, value: str | None) -> datetime | None:

@@ -55,8 +55,13 @@ def parse_notice(payload: str) -> Notice | None:
     try:
         data = json.loads(payload)
         ids = tuple(int(i) for i in data.get("movements") or ())
-        return Notice(str(data["site"]), int(data["ledger_id"]), ids,
-                      bool(data.get("stock_changed")), bool(data.get("alerts")))
+        return Notice(
+            str(data["site"]),
+            int(data["ledger_id"]),
+            ids,
+            bool(data.get("stock_changed")),
+            bool(data.get("alerts")),
+        )
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         log.warning("ignoring a malformed %s payload %r: %s", CHANNEL, payload[:200], exc)
         return None
@@ -74,7 +79,9 @@ class LiveEvent:
 RESYNC = LiveEvent("resync", '{"reason":"events were lost; reload through the REST reads"}')
 
 
-def encode(event: str, rows: Sequence[MovementRow | StockRow | AlertRow], ledger: int | None) -> LiveEvent:
+def encode(
+    event: str, rows: Sequence[MovementRow | StockRow | AlertRow], ledger: int | None
+) -> LiveEvent:
     data = _ROWS.dump_json(list(rows)).decode()  # type: ignore[arg-type]
     return LiveEvent(event, data, None if ledger is None else str(ledger))
 

@@ -22,7 +22,8 @@ async def movements_of(
     """The movements a notification names: its ids, plus all of its ledger batch (the id list
     in a notification may be truncated)."""
     return await fetch(
-        conn, MovementRow,
+        conn,
+        MovementRow,
         f"""select {MOVEMENT_COLUMNS} from movements
             where site_id = %(site)s and (id = any(%(ids)s) or ledger_id = %(ledger)s)
             order by ts, id""",
@@ -38,7 +39,8 @@ async def movements_after_ledger(
     Incomplete when the window is full and its oldest row is still past ``after_ledger``.
     """
     rows = await fetch(
-        conn, LedgerMovement,
+        conn,
+        LedgerMovement,
         f"""with tail as (select * from movements order by id desc limit %(window)s)
             select {MOVEMENT_COLUMNS}, ledger_id from tail
             where site_id = %(site)s and ledger_id > %(after)s
@@ -61,7 +63,8 @@ async def alerts_live(conn: Connection, site: str, known_ids: list[int]) -> list
     """Open (not cleared) alerts, plus the alerts in ``known_ids`` whatever their status (so a
     watcher sees them being cleared)."""
     return await fetch(
-        conn, AlertRow,
+        conn,
+        AlertRow,
         f"""select {ALERT_COLUMNS} from alerts
             where site_id = %(site)s and (status <> 'cleared' or id = any(%(ids)s))
             order by opened_at, id""",

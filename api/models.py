@@ -23,7 +23,9 @@ UtcDatetime = Annotated[datetime, AfterValidator(_to_utc)]
 
 
 def _text(value: object) -> object:
-    return bytes(value).decode("utf-8", "replace") if isinstance(value, bytes | memoryview) else value
+    return (
+        bytes(value).decode("utf-8", "replace") if isinstance(value, bytes | memoryview) else value
+    )
 
 
 LenientText = Annotated[str, BeforeValidator(_text)]

@@ -33,9 +33,7 @@ MOVEMENT_COLUMNS = (
     "id, ts, sku, epc, from_location, to_location, qty, kind, source, confidence::float8 "
     "as confidence"
 )
-ALERT_COLUMNS = (
-    "id, type, severity, location_id as location, sku, status, opened_at, details"
-)
+ALERT_COLUMNS = "id, type, severity, location_id as location, sku, status, opened_at, details"
 
 
 async def fetch(
@@ -58,7 +56,10 @@ async def site_exists(conn: Connection, site: str) -> bool:
     return await cur.fetchone() is not None
 
 
-_CELL_FILTERS: dict[str, LiteralString] = {"sku": "c.sku = %(sku)s", "location": "c.location_id = %(location)s"}
+_CELL_FILTERS: dict[str, LiteralString] = {
+    "sku": "c.sku = %(sku)s",
+    "location": "c.location_id = %(location)s",
+}
 
 
 async def stock_now(
@@ -128,9 +129,16 @@ _MOVEMENT_FILTERS: dict[str, LiteralString] = {
 async def movements(conn: Connection, q: MovementQuery) -> list[MovementRow]:
     after_ts, after_id = q.after if q.after else (None, None)
     params: Params = {
-        "site": q.site, "since": q.since, "until": q.until, "after_ts": after_ts,
-        "after_id": after_id, "sku": q.sku, "location": q.location, "epc": q.epc,
-        "kind": q.kind, "limit": q.limit,
+        "site": q.site,
+        "since": q.since,
+        "until": q.until,
+        "after_ts": after_ts,
+        "after_id": after_id,
+        "sku": q.sku,
+        "location": q.location,
+        "epc": q.epc,
+        "kind": q.kind,
+        "limit": q.limit,
     }
     cond = where("site_id = %(site)s and ts >= %(since)s", _MOVEMENT_FILTERS, params)
     query = sql.SQL(

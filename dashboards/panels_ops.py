@@ -54,7 +54,7 @@ where t0 > prev_t1 or seq_step > 1""",
             TS,
             """\
 select $__bucket(received_at) as time, device_id as metric,
-       count(*) * 60000.0 / $__interval_ms as batches_per_min
+       (count(*) * 60000.0 / $__interval_ms)::double precision as batches_per_min
 from batch_ledger
 where site_id = ${site:sqlstring} and device_id in (${device:sqlstring})
   and seq is not null and $__timeFilter(received_at)
@@ -186,7 +186,7 @@ PIPELINE = DashboardSpec(
             TS,
             """\
 select $__bucket(received_at) as time, kind as metric,
-       count(*) * 1000.0 / $__interval_ms as batches_per_s
+       (count(*) * 1000.0 / $__interval_ms)::double precision as batches_per_s
 from batch_ledger
 where site_id = ${site:sqlstring} and $__timeFilter(received_at)
 group by 1, 2
@@ -199,7 +199,7 @@ order by 1""",
             TS,
             f"""\
 select $__bucket(received_at) as time, kind as metric,
-       sum(items) * 1000.0 / $__interval_ms as items_per_s
+       (sum(items) * 1000.0 / $__interval_ms)::double precision as items_per_s
 from batch_ledger
 where {_DATA_BATCHES}
 group by 1, 2
@@ -242,7 +242,7 @@ order by 1""",
             TS,
             """\
 select $__bucket(bucket) as time, device_id as metric,
-       sum(reads) * 1000.0 / $__interval_ms as reads_per_s
+       (sum(reads) * 1000.0 / $__interval_ms)::double precision as reads_per_s
 from rfid_reads_1m
 where site_id = ${site:sqlstring} and $__timeFilter(bucket)
 group by 1, 2
@@ -256,7 +256,7 @@ order by 1""",
             TS,
             """\
 select $__bucket(ts) as time, device_id as metric,
-       count(*) * 60000.0 / $__interval_ms as readings_per_min
+       (count(*) * 60000.0 / $__interval_ms)::double precision as readings_per_min
 from sensor_readings
 where site_id = ${site:sqlstring} and $__timeFilter(ts)
 group by 1, 2

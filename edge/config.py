@@ -22,9 +22,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from edge.errors import EdgeConfigError
-from shelfsense.ids import IdField
+from shelfsense.ids import DeviceId, GatewayId, IdField, SiteId
 from shelfsense.settings import MqttUrl, Settings, SettingsError
-from shelfsense.wire import StreamKind
+from shelfsense.wire import StreamKind, Topic
 
 MAX_PACKET_IDS = 65_535
 SPOOL_SUFFIX = ".spool.sqlite"
@@ -149,6 +149,15 @@ class EdgeConfig(_Model):
         if self.mqtt_url is None:
             raise EdgeConfigError("no broker: mqtt_url is not set")
         return MqttUrl.parse(self.mqtt_url)
+
+    def topic(self, kind: StreamKind, device: str | None = None) -> Topic:
+        site, gateway = SiteId(self.site), GatewayId(self.gateway)
+        device_id = DeviceId(device) if device is not None else None
+        return Topic(site, gateway, kind, device_id, self.mqtt_prefix)
+
+    def stream_key(self, device: str) -> str:
+        """The spool's seq stream of a device: seq is per (site, gateway, device)."""
+        return f"{self.site}/{self.gateway}/{device}"
 
     def device(self, device_id: str) -> DeviceConfig | None:
         return next((d for d in self.devices if d.id == device_id), None)

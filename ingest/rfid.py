@@ -36,7 +36,7 @@ from ingest.rfid_arbitration import (
     move_target,
 )
 from ingest.rfid_portal import Traversal, decide
-from ingest.rfid_state import Device, Loc, Tag, read_prob_lower, window_rounds
+from ingest.rfid_state import Device, Loc, Tag, degradation, read_prob_lower, window_rounds
 from ingest.rfid_types import (
     AntennaSpec,
     PortalSide,
@@ -97,16 +97,18 @@ class TagTracker:
         if dev is None:
             return []
         coverage.learn_rounds(dev, t0_ms, t1_ms, n, self._cfg)
-        rounds = coverage.advance(dev, t0_ms, t1_ms, ants, self._cfg)
+        rounds, shelves = coverage.advance(dev, t0_ms, t1_ms, ants, self._cfg)
         self._now_ms = max(self._now_ms, t1_ms)
         out: list[TagMovement] = []
-        touched = self._apply_reads(dev, t1_ms, rounds > 0, epc, ant, rssi, ts, n)
+        touched = self._apply_reads(dev, t1_ms, rounds, epc, ant, rssi, ts, n)
+        for loc in shelves:
+            loc.clock += rounds * degradation(loc, rounds)
         for tag in touched:
             if tag.state is TagState.PRESENT and tag.ev is not None:
                 self._maybe_move(tag, t1_ms, out)
         self._settle_tentative(t1_ms, out)
         if rounds > 0:
-            self._scan_departures(dev, ants, rounds, t1_ms, out)
+            self._scan_departures(dev, shelves, rounds, t1_ms, out)
         self._close_traversals(out)
         return out
 
@@ -114,7 +116,7 @@ class TagTracker:
         self,
         dev: Device,
         t1_ms: int,
-        fresh: bool,
+        rounds: float,
         epc: Sequence[str],
         ant: Sequence[int],
         rssi: Sequence[float | None],
@@ -140,9 +142,10 @@ class TagTracker:
             if tag is not None and tag.loc is loc:
                 # fast path: a read on the confirmed location
                 tag.n_sum += ni
+                loc.batch_reads += ni
                 if ti > tag.last_ts_ms:
                     tag.last_ts_ms = ti
-                    seen = loc.clock - (t1_ms - ti) * r_per_ms if fresh else loc.clock
+                    seen = loc.clock + rounds - (t1_ms - ti) * r_per_ms if rounds else loc.clock
                     if seen > tag.seen_clock:
                         tag.seen_clock = seen
                 if ti > tag.ev_t_ms:
@@ -210,17 +213,11 @@ class TagTracker:
         out.append(self._movement(tag, TagMoveKind.MOVE, ts_ms, old.key, ch))
 
     def _scan_departures(
-        self, dev: Device, ants: Sequence[int], rounds: float, now_ms: int, out: list[TagMovement]
+        self, dev: Device, shelves: list[Loc], rounds: float, now_ms: int, out: list[TagMovement]
     ) -> None:
         r_per_s = dev.rounds_per_s
         w_min = self._cfg.min_window_ms * r_per_s / 1000.0
-        seen_locs: set[str] = set()
-        for port in ants:
-            entry = dev.ports.get(port)
-            if entry is None or entry[1].is_portal or entry[1].key in seen_locs:
-                continue
-            loc = entry[1]
-            seen_locs.add(loc.key)
+        for loc in dict.fromkeys(shelves):
             for tag in self._expired(loc, w_min, rounds, r_per_s):
                 self._depart(tag, loc, now_ms, r_per_s, out)
 
@@ -229,7 +226,7 @@ class TagTracker:
         floor = loc.resume_clock
         for tag in loc.present.values():
             missed = loc.clock - max(tag.seen_clock, floor)
-            if missed + rounds < w_min:
+            if missed + 2 * rounds < w_min:
                 break
             if missed >= window_rounds(read_prob_lower(tag, self._cfg), r_per_s, self._cfg):
                 gone.append(tag)

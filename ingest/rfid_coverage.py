@@ -44,26 +44,34 @@ def learn_rounds(dev: Device, t0_ms: int, t1_ms: int, n: Sequence[int], cfg: Tra
         dev.rounds_per_s = min(rate, 1000.0)
 
 
-def advance(dev: Device, t0_ms: int, t1_ms: int, ants: Iterable[int], cfg: TrackerConfig) -> float:
-    """Apply one batch's coverage; returns the observed rounds added per antenna (0 if late)."""
+def advance(
+    dev: Device, t0_ms: int, t1_ms: int, ants: Iterable[int], cfg: TrackerConfig
+) -> tuple[float, list[Loc]]:
+    """Apply one batch's coverage: the new rounds per antenna (0 if late) and the shelf locations
+    they observed. Portal clocks advance here; shelf clocks are committed by the caller after the
+    reads (`Loc.clock += rounds * degradation`), once per observing antenna."""
     frontier = dev.frontier_ms
     if frontier is not None and t1_ms <= frontier:
-        return 0.0
+        return 0.0, []
     contiguous = frontier is not None and t0_ms <= frontier + cfg.gap_tolerance_ms
     start_ms = max(t0_ms, frontier) if frontier is not None and contiguous else t0_ms
     rounds = (t1_ms - start_ms) * dev.rounds_per_s / 1000.0
     observed = frozenset(p for p in ants if p in dev.ports)
     before = dev.last_ants if contiguous else frozenset()
-    for port in observed:
+    shelves: list[Loc] = []
+    for port in sorted(observed):
         loc = dev.ports[port][1]
         if port not in before:
             loc.resume_clock = loc.clock
             loc.resume_ms = start_ms
-        loc.clock += rounds
+        if loc.is_portal:
+            loc.clock += rounds
+        else:
+            shelves.append(loc)
     dev.frontier_ms = t1_ms
     dev.last_ants = observed
     dev.offline = False
-    return rounds
+    return rounds, shelves
 
 
 def unobservable(

@@ -39,7 +39,8 @@ def dump(
         "now_ms": now_ms,
         "tags": [_dump_tag(t) for t in tags.values()],
         "locations": {
-            k: [v.clock, v.resume_clock, v.resume_ms, list(v.present)] for k, v in locs.items()
+            k: [v.clock, v.resume_clock, v.resume_ms, v.rate, list(v.present)]
+            for k, v in locs.items()
         },
         "devices": {
             k: [d.frontier_ms, sorted(d.last_ants), d.offline, d.rounds_per_s]
@@ -76,7 +77,7 @@ def load(
     for raw in snap["tags"]:
         tag = _load_tag(raw, locs)
         tags[tag.epc] = tag
-    for key, (clock, resume_clock, resume_ms, order) in snap["locations"].items():
+    for key, (clock, resume_clock, resume_ms, rate, order) in snap["locations"].items():
         loc = locs.get(key)
         if loc is None:
             continue

@@ -22,12 +22,23 @@ from ingest.rfid_types import AntennaSpec, TagState, TrackerConfig
 _Z_LOWER = 1.64  # one-sided 95 % bound on the read probability
 _P_MIN = 0.02
 _P_MAX = 0.97
+_HEALTHY = 0.85  # read-rate ratio above which a batch counts in full
 
 
 class Loc:
     """One location: its observed-round clock and its confirmed tags ordered by last read."""
 
-    __slots__ = ("antennas", "clock", "is_portal", "key", "present", "resume_clock", "resume_ms")
+    __slots__ = (
+        "antennas",
+        "batch_reads",
+        "clock",
+        "is_portal",
+        "key",
+        "present",
+        "rate",
+        "resume_clock",
+        "resume_ms",
+    )
 
     def __init__(self, key: str, *, is_portal: bool) -> None:
         self.key = key
@@ -37,6 +48,8 @@ class Loc:
         self.resume_ms = 0  # event time of that resumption
         self.present: OrderedDict[str, Tag] = OrderedDict()  # least recently read first
         self.antennas: list[tuple[str, int]] = []
+        self.batch_reads = 0  # reads of its confirmed tags in the batch being applied
+        self.rate = -1.0  # learned reads per active tag per round (-1: not yet)
 
 
 class Device:
@@ -64,7 +77,7 @@ class Tag:
 
     Evidence at the confirmed location is inline (`cnt`, `rssi_sum`, `ev_t_ms`: read counts and
     n-weighted RSSI, both decayed with the arbitration time constant); other locations live in
-    `ev` as [cnt, rssi_sum, ev_t_ms, first_ts_ms, last_ts_ms] lists (None when there are none).
+    `ev` as [cnt, rssi_sum, ev_t_ms, strong_ts_ms, last_ts_ms] lists (None when there are none).
     """
 
     __slots__ = (
@@ -99,6 +112,31 @@ class Tag:
         self.ev_t_ms = ts_ms
         self.ev: dict[str, list[float]] | None = None
         self.lead_since_ms: int | None = None
+
+
+def degradation(loc: Loc, rounds: float) -> float:
+    """Share of `rounds` that counts as observed, from the location's own read rate.
+
+    People and trolleys shadow an antenna for seconds, silencing all of its tags at once. The
+    batch's reads of recently active tags are compared with the location's learned read rate per
+    tag and round (p); with rho = observed/expected < 0.85 each round is worth
+    ln(1-p*rho)/ln(1-p) rounds, so a shadowed antenna cannot depart its tags early.
+    """
+    reads, loc.batch_reads = loc.batch_reads, 0
+    clock, horizon = loc.clock, 2.0 * rounds
+    active = sum(1 for t in loc.present.values() if clock - t.seen_clock <= horizon)
+    if active == 0 or rounds <= 0.0:
+        return 1.0
+    observed = reads / (active * rounds)
+    if loc.rate <= 0.0:
+        loc.rate = observed
+        return 1.0
+    rho = observed / loc.rate
+    loc.rate += (0.05 if rho >= _HEALTHY else 0.005) * (observed - loc.rate)
+    if rho >= _HEALTHY or loc.rate * active * rounds < 8.0:
+        return 1.0
+    p = min(_P_MAX, loc.rate)
+    return max(0.05, math.log1p(-p * rho) / math.log1p(-p))
 
 
 def read_prob_lower(tag: Tag, cfg: TrackerConfig) -> float:

@@ -105,7 +105,7 @@ class TrackerConfig:
     move_dwell_ms: int = 1000
     move_min_reads: float = 2.0
     move_silence_delta: float = 1e-3
-    min_window_ms: int = 1000
+    min_window_ms: int = 2500
     max_window_ms: int = 60_000
     arrive_settle_ms: int = 1000
     arrive_min_reads: int = 3

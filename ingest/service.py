@@ -31,7 +31,9 @@ def run_ingest(
     stop: threading.Event,
     clock: Clock | None = None,
     source: Source | None = None,
+    ready: threading.Event | None = None,
 ) -> None:
+    """Run until ``stop`` is set. ``ready`` is set once the subscription is in place."""
     clock = clock or SystemClock()
     upgrade(config.database_url)
     source = source or MqttSource(
@@ -47,6 +49,8 @@ def run_ingest(
     engine = Engine(config, conn)
     engine.rebuild(clock.now_ms())
     source.start()
+    if source.wait_ready(30.0) and ready is not None:
+        ready.set()
     log.info("ingest running: %s", ", ".join(config.topic_filters()))
     try:
         _loop(engine, source, stop, clock)

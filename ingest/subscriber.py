@@ -41,6 +41,7 @@ class Source(Protocol):
     """What the service needs from a broker; ``MemorySource`` is the fake."""
 
     def start(self) -> None: ...
+    def wait_ready(self, timeout_s: float) -> bool: ...
     def take(self, max_messages: int, wait_s: float) -> list[Received]: ...
     def ack(self, messages: list[Received]) -> None: ...
     def stop(self) -> None: ...
@@ -61,6 +62,7 @@ class MqttSource:
         self._filters = topic_filters
         self._queue: queue.Queue[Received] = queue.Queue(maxsize=receive_maximum * 4 + 1000)
         self._connected = threading.Event()
+        self.subscribed = threading.Event()
         self._mqtt5 = mqtt5
         self._receive_maximum = receive_maximum
         self._session_expiry_s = session_expiry_s
@@ -74,6 +76,7 @@ class MqttSource:
         self._client.on_connect = self._on_connect
         self._client.on_message = self._on_message
         self._client.on_disconnect = self._on_disconnect
+        self._client.on_subscribe = lambda *args: self.subscribed.set()
         if url.username:
             self._client.username_pw_set(url.username, url.password)
         if url.tls:
@@ -95,8 +98,9 @@ class MqttSource:
         )
         self._client.loop_start()
 
-    def wait_connected(self, timeout_s: float) -> bool:
-        return self._connected.wait(timeout_s)
+    def wait_ready(self, timeout_s: float) -> bool:
+        """True once the first subscription was acknowledged by the broker."""
+        return self.subscribed.wait(timeout_s)
 
     def take(self, max_messages: int, wait_s: float) -> list[Received]:
         try:
@@ -156,6 +160,9 @@ class MemorySource:
 
     def start(self) -> None:
         return None
+
+    def wait_ready(self, timeout_s: float) -> bool:
+        return True
 
     def take(self, max_messages: int, wait_s: float) -> list[Received]:
         out: list[Received] = []

@@ -5,8 +5,10 @@ spaced at ``hz`` from ``t0``). It works like a weighing indicator with motion de
 tracking, per batch in numpy (no Python loop per sample):
 
 - *Noise*: an online estimate of the scale's white-noise std from first differences while the
-  shelf is stable (memory ``noise_window_s``); a motion longer than ``relearn_after_ms`` re-learns
-  it from the quietest stretch, so a wrong ``noise_hint_g`` cannot lock the tracker in motion.
+  shelf is stable (a running mean, then memory ``noise_window_s``). Before anything is learned, and
+  during a motion longer than ``relearn_after_ms``, it is estimated robustly (median of absolute
+  differences) from the unstable stretch, so a wrong ``noise_hint_g`` cannot lock the tracker in
+  motion.
 - *Smoothing and band*: ``smoothed`` is a moving mean over ``smooth_ms``. The motion band is
   ``band_sigmas`` stds of that smoothed signal, clamped to [``min_band_g``,
   ``max_band_units * unit_weight_g``].
@@ -15,7 +17,7 @@ tracking, per batch in numpy (no Python loop per sample):
   so drift never becomes a movement, while a real step (grams in well under a second) leaves the
   band and starts a *MOTION*.
 - *MOTION -> STABLE*: the shelf is stable again once a whole window of ``stable_hold_ms`` (at least
-  ``min_hold_samples``) of the smoothed signal spans no more than the band and the raw samples of
+  ``min_hold_samples``), starting after the motion began, of the smoothed signal spans no more than the band and the raw samples of
   that window vary no more than white noise would (a chi-square test at ``still_var_z``): the hand
   has gone and the shelf has stopped ringing. The raw mean of that window is the new level; the change against the
   reference before the motion is turned into units by ``ingest.weight_count.count_units``. A pick
@@ -54,7 +56,7 @@ from ingest.weight_signal import (
     first_stable_window,
     moving_mean,
     prefix_sums,
-    quietest_noise_var,
+    robust_noise_var,
     smoothed,
 )
 
@@ -106,6 +108,9 @@ class ScaleTracker:
         self._state = ScaleState.UNKNOWN
         self._ref_g: float | None = None
         self._noise_var = config.noise_hint_g**2
+        self._noise_n = 0.0  # samples behind the noise estimate (0: still the hint)
+        self._seen = 0  # samples fed so far: the absolute index of the next sample
+        self._still_from = 0  # absolute index where a still window may start (after the motion)
         self._hz: float | None = None
         self._end_ms: float | None = None
         self._tail: np.ndarray = np.empty(0)
@@ -151,6 +156,7 @@ class ScaleTracker:
         buf = np.concatenate((self._tail, raw)) if self._tail.size else raw
         start = buf.size - raw.size
         events = self._run(buf, start, t0_ms - start * geo.dt_ms, geo)
+        self._seen += raw.size
         self._tail = buf[-geo.keep :].copy()
         self._end_ms = t0_ms + raw.size * geo.dt_ms
         return events
@@ -212,6 +218,7 @@ class ScaleTracker:
     ) -> list[WeightEvent]:
         csum = prefix_sums(buf)
         sm = smoothed(csum, geo.m)
+        base = self._seen - start  # absolute index of buf[0]
         band = self._band(geo)
         events: list[WeightEvent] = []
         p = start
@@ -222,10 +229,12 @@ class ScaleTracker:
                 if q < buf.size:
                     self._state = ScaleState.MOTION
                     self._motion_ms = round(t_first_ms + (q - geo.m // 2) * geo.dt_ms)
+                    self._still_from = base + q + 1
                 p = q + 1
                 continue
             var_max = self._noise_var * geo.var_ratio
-            j = first_stable_window(sm, buf, p, geo.hold, band, var_max)
+            earliest = max(p, self._still_from - base + geo.hold - 1)
+            j = first_stable_window(sm, buf, earliest, geo.hold, band, var_max)
             if j < 0:
                 self._relearn_noise(buf[p:], t_first_ms + buf.size * geo.dt_ms, geo)
                 break
@@ -252,20 +261,24 @@ class ScaleTracker:
             self._learn_noise(float(np.dot(d, d)) / (2.0 * d.size), d.size, geo)
 
     def _learn_noise(self, var_g2: float, n: int, geo: _Geometry) -> None:
-        weight = min(1.0, n * geo.dt_ms / (self._cfg.noise_window_s * 1000.0))
-        var_g2 = min(var_g2, 4.0 * self._noise_var)
+        """Running mean of the noise variance, then an exponential one over noise_window_s."""
+        window_n = self._cfg.noise_window_s * 1000.0 / geo.dt_ms
+        weight = n / (min(self._noise_n, window_n) + n)
+        if self._noise_n > 0:
+            var_g2 = min(var_g2, 4.0 * self._noise_var)
         self._noise_var += weight * (var_g2 - self._noise_var)
         self._noise_var = max(self._noise_var, self._cfg.min_noise_g**2)
+        self._noise_n += n
 
     def _relearn_noise(self, seg: np.ndarray, end_ms: float, geo: _Geometry) -> None:
-        """A motion that lasts too long may mean the noise is underestimated: re-learn it."""
+        """No still window yet: bootstrap the noise from this stretch if nothing was learned, or
+        re-learn it after a motion of relearn_after_ms (the noise may be underestimated)."""
         since_ms = self._motion_ms if self._motion_ms is not None else end_ms
-        if end_ms - since_ms < self._cfg.relearn_after_ms:
+        if self._noise_n > 0 and end_ms - since_ms < self._cfg.relearn_after_ms:
             return
-        var_g2 = quietest_noise_var(seg, geo.hold)
+        var_g2 = robust_noise_var(seg)
         if var_g2 is not None:
-            weight = min(1.0, seg.size * geo.dt_ms / (self._cfg.noise_window_s * 1000.0))
-            self._noise_var += weight * (max(var_g2, self._cfg.min_noise_g**2) - self._noise_var)
+            self._learn_noise(var_g2, seg.size - 1, geo)
 
     def _settle(
         self, csum: np.ndarray, j: int, t_first_ms: float, geo: _Geometry

@@ -17,12 +17,13 @@ __all__ = [
     "first_stable_window",
     "moving_mean",
     "prefix_sums",
-    "quietest_noise_var",
+    "robust_noise_var",
     "smoothed",
     "window_variance",
 ]
 
 FloatArray = np.ndarray
+_CHUNK = 512  # samples examined at a time by the searches
 
 
 def prefix_sums(raw: FloatArray) -> FloatArray:
@@ -49,9 +50,12 @@ def moving_mean(csum: FloatArray, end: int, width: int) -> float:
 
 def first_outside(sm: FloatArray, start: int, centre: float, half_band: float) -> int:
     """First index >= start where the smoothed signal leaves centre +- half_band, else len(sm)."""
-    outside = np.abs(sm[start:] - centre) > half_band
-    k = int(outside.argmax())
-    return start + k if outside[k] else sm.size
+    for lo in range(start, sm.size, _CHUNK):
+        outside = np.abs(sm[lo : lo + _CHUNK] - centre) > half_band
+        k = int(outside.argmax())
+        if outside[k]:
+            return lo + k
+    return sm.size
 
 
 def first_stable_window(
@@ -62,18 +66,23 @@ def first_stable_window(
     Still: the smoothed window sm[j - hold + 1 : j + 1] is complete and spans <= band, and the
     raw samples of the same window have a variance <= var_max (a hand resting on the shelf with
     a slight tremor can fit in the band at low rates; its variance gives it away).
-    Returns -1 when no such window ends inside the buffer.
+    Returns -1 when no such window ends inside the buffer. Searched in chunks, so a long buffer
+    costs only up to the first still window.
     """
-    lo = max(start - hold + 1, 0)
-    if sm.size - lo < hold:
-        return -1
-    windows = sliding_window_view(sm[lo:], hold)
-    span = windows.max(axis=1) - windows.min(axis=1)  # NaN (incomplete) compares False
-    ok = span <= band
-    if ok.any():
-        ok &= window_variance(raw[lo:], hold) <= var_max
-    k = int(ok.argmax())
-    return lo + k + hold - 1 if ok[k] else -1
+    for first_end in range(start, sm.size, _CHUNK):
+        lo = max(first_end - hold + 1, 0)
+        hi = min(first_end + _CHUNK, sm.size)
+        if hi - lo < hold:
+            continue
+        windows = sliding_window_view(sm[lo:hi], hold)
+        span = windows.max(axis=1) - windows.min(axis=1)  # NaN (incomplete) compares False
+        ok = span <= band
+        if ok.any():
+            ok &= window_variance(raw[lo:hi], hold) <= var_max
+        k = int(ok.argmax())
+        if ok[k]:
+            return lo + k + hold - 1
+    return -1
 
 
 def window_variance(raw: FloatArray, hold: int) -> FloatArray:
@@ -93,11 +102,13 @@ def chi2_ratio_quantile(dof: int, z: float) -> float:
     return float((1.0 - a + z * np.sqrt(a)) ** 3)
 
 
-def quietest_noise_var(raw: FloatArray, block: int) -> float | None:
-    """Noise variance (g^2) of the quietest block, from first differences; None if too short."""
-    d = np.diff(raw)
-    nblocks = d.size // max(block, 2)
-    if nblocks < 1:
+def robust_noise_var(raw: FloatArray) -> float | None:
+    """White-noise variance (g^2) from the median absolute first difference; None if too short.
+
+    Steps and short transients barely move a median; a hand's tremor does (upwards).
+    """
+    if raw.size < 9:
         return None
-    blocks = d[: nblocks * block].reshape(nblocks, block)
-    return float((blocks * blocks).mean(axis=1).min() / 2.0)
+    d = np.abs(np.diff(raw))
+    sigma_diff = 1.4826 * float(np.median(d))  # std of a difference = sqrt(2) * noise std
+    return sigma_diff * sigma_diff / 2.0

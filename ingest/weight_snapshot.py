@@ -27,9 +27,12 @@ def dump(tracker: ScaleTracker) -> dict[str, object]:
         "state": t._state.value,
         "ref_g": t._ref_g,
         "noise_var_g2": t._noise_var,
+        "noise_n": t._noise_n,
         "hz": t._hz,
         "end_ms": t._end_ms,
         "tail_g": [float(x) for x in t._tail],
+        "seen": t._seen,
+        "still_from": t._still_from,
         "motion_ms": t._motion_ms,
         "gap_ms": t._gap_ms,
         "dropped_batches": t.dropped_batches,
@@ -45,12 +48,15 @@ def load(tracker: ScaleTracker, snap: Mapping[str, object]) -> ScaleTracker:
         tracker._state = ScaleState(str(snap["state"]))
         tracker._ref_g = _opt_float(snap["ref_g"])
         tracker._noise_var = _float(snap["noise_var_g2"])
+        tracker._noise_n = _float(snap["noise_n"])
         tracker._hz = _opt_float(snap["hz"])
         tracker._end_ms = _opt_float(snap["end_ms"])
         tail = snap["tail_g"]
         if not isinstance(tail, list):
             raise TypeError("tail_g must be a list")
         tracker._tail = np.array([_float(x) for x in tail], dtype=np.float64)
+        tracker._seen = _int(snap["seen"])
+        tracker._still_from = _int(snap["still_from"])
         tracker._motion_ms = _opt_int(snap["motion_ms"])
         tracker._gap_ms = _opt_int(snap["gap_ms"])
         tracker.dropped_batches = _int(snap.get("dropped_batches", 0))

@@ -126,16 +126,24 @@ def principal_from_row(row: Sequence[object]) -> Principal:
     return Principal(int(str(row[0])), str(row[1]), Role(str(row[2])))
 
 
+def _when(value: object) -> datetime | None:
+    if value is not None and not isinstance(value, datetime):
+        raise TypeError(f"expected a timestamp, got {value!r}")
+    return value
+
+
 def info_from_row(row: Sequence[object]) -> TokenInfo:
     """A ``LIST_SQL`` row -> ``TokenInfo``."""
+    created_at = _when(row[3])
+    assert created_at is not None
     return TokenInfo(
         int(str(row[0])),
         str(row[1]),
         Role(str(row[2])),
-        row[3],
-        row[4],
-        row[5],
-        row[6],  # type: ignore[arg-type]
+        created_at,
+        _when(row[4]),
+        _when(row[5]),
+        _when(row[6]),
     )
 
 

@@ -94,8 +94,9 @@ class ProbeDevice:
         assert self._origin_ms is not None
         days = (ts_ms - self._origin_ms) / 86_400_000.0
         batt = self.batt_v - self.drain_v_per_day * days
-        return ProbeReading(ts_ms, round(temp_c, 2), round(min(max(rh, 0.0), 100.0), 1),
-                            round(batt, 2))
+        return ProbeReading(
+            ts_ms, round(temp_c, 2), round(min(max(rh, 0.0), 100.0), 1), round(batt, 2)
+        )
 
     def _advance(self, ts_ms: int) -> None:
         if self._at_ms is None:

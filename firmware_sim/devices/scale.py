@@ -14,8 +14,9 @@ Gross grams at time t (ms) are the sum of:
   arriving as Poisson processes at ``vibration_rate_per_h`` and ``lean_rate_per_h``;
 - white noise ``noise_g`` (std) and the converter's quantisation step ``quantum_g``.
 
-Transients are point-sampled, so at 10 Hz the shelf ringing aliases as it does on a real HX711 in
-its 10 Hz mode. ``truth`` records every hand motion: when it began, when the shelf was stable again
+Like an HX711, each sample integrates the transients over its conversion period (1/hz, four
+points averaged), so at 10 Hz a 10 Hz shake is mostly nulled and faster ringing aliases
+attenuated, as on the real converter; slow components are taken at the sample time. ``truth`` records every hand motion: when it began, when the shelf was stable again
 (the transient envelope below half the noise), and the true change in units and grams.
 ``disturbances`` records vibration bursts and leans. Randomness comes from independent streams of
 one seed: the noise does not depend on how many motions were scheduled.
@@ -212,17 +213,20 @@ class ScaleDevice:
         if not t_ms.size:
             return out
         last_ms = float(t_ms[-1])
+        period_ms = 1000.0 / self.hz
+        offsets_ms = [period_ms * (k + 0.5) / _SUBSAMPLES for k in range(_SUBSAMPLES)]
         for tr in self._transients:
             if tr.start_ms > last_ms:
                 break
-            lo, hi = np.searchsorted(t_ms, (tr.start_ms, tr.end_ms))
-            if hi > lo:
-                out[lo:hi] += tr.grams(t_ms[lo:hi])
-        self._transients = [tr for tr in self._transients if tr.end_ms > last_ms]
+            lo, hi = np.searchsorted(t_ms, (tr.start_ms, tr.end_ms + period_ms))
+            for offset_ms in offsets_ms:  # the converter integrates over its conversion period
+                out[lo:hi] += tr.grams(t_ms[lo:hi] - offset_ms) / len(offsets_ms)
+        self._transients = [tr for tr in self._transients if tr.end_ms + period_ms > last_ms]
         return out
 
 
 _STEP_RAMP_MS = 120.0
+_SUBSAMPLES = 4  # points per conversion period averaged for transients (sinc-like filtering)
 
 
 @dataclass(slots=True)

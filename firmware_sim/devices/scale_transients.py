@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -64,10 +64,15 @@ def hand_motion(
 
 
 def lean(rng: np.random.Generator, ts_ms: float, noise_g: float) -> Transient:
-    """Someone rests on the shelf for 1 to 6 s, then lets go: no net change."""
+    """Someone rests on the shelf for 1 to 6 s, then lets go: no net change.
+
+    Besides the hand tremor the force sways slowly (0.3 to 1.2 Hz, 5 % of it) with the body.
+    """
     force_g = rng.uniform(100.0, 1500.0)
     release_ms = ts_ms + rng.uniform(1000.0, 6000.0)
-    return _contact(rng, ts_ms, release_ms, force_g, rng.uniform(0.2, 0.5) * force_g, noise_g)
+    contact = _contact(rng, ts_ms, release_ms, force_g, rng.uniform(0.2, 0.5) * force_g, noise_g)
+    sway = (0.05 * force_g, rng.uniform(0.3, 1.2), rng.uniform(0.0, _TWO_PI))  # postural sway
+    return replace(contact, tremor=(*contact.tremor, sway))
 
 
 def vibration(rng: np.random.Generator, ts_ms: float, noise_g: float) -> Transient:

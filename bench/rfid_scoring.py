@@ -1,0 +1,159 @@
+"""Scoring of tracker movements against the scenario's ground truth.
+
+- Movements match one-to-one on (epc, kind, from, to) within `TOLERANCE_MS` of the true time.
+- Stock accuracy: at each checkpoint, every (sku, shelf) cell of the ledger built from the emitted
+  movements *as of the checkpoint* (movement ts <= t, as `GET /stock?at=` answers) is compared with
+  the truth; cells of locations that were not observable at t are left out (they read `unknown`).
+- Departure latency: store time from the true departure to the moment the tracker emitted it.
+- False movements: unmatched emitted movements per 1,000 tag-hours of items on shelves.
+- Invented departures: unmatched departures from a location that had an outage within 60 s.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from rfid_scenario import World
+
+from ingest.rfid_types import TagMovement
+
+TOLERANCE_MS = 60_000
+CHECKPOINT_MS = 30_000
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    precision: float
+    recall: float
+    f1: float
+    stock_acc: float
+    false_per_1k_h: float
+    lat_p50_s: float
+    lat_p95_s: float
+    invented: int
+    n_true: int
+    n_pred: int
+
+
+def score(
+    world: World,
+    emitted: Sequence[tuple[TagMovement, int]],
+    warmup_ms: int,
+    dark: dict[str, set[int]],
+) -> Score:
+    """`emitted`: (movement, emission ms); `dark`: location -> unobservable whole seconds."""
+    since = world.start_ms + warmup_ms
+    truth = [m for m in world.truth if m.ts_ms >= since]
+    pred = [(m, at) for m, at in emitted if m.ts_ms >= since - 5_000]
+    pairs, unmatched = _match(truth, pred)
+    tp = len(pairs)
+    prec = tp / len(pred) if pred else 1.0
+    rec = tp / len(truth) if truth else 1.0
+    f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+    lat = sorted((at - t_ms) / 1000.0 for kind, t_ms, at in pairs if kind == "depart")
+    hours = _tag_hours(world, since)
+    invented = sum(1 for m in unmatched if m.kind == "depart" and _near_dark(m, dark))
+    return Score(
+        prec,
+        rec,
+        f1,
+        _stock_accuracy(world, [m for m, _ in emitted], since, dark),
+        1000.0 * len(unmatched) / hours if hours else 0.0,
+        _pct(lat, 0.5),
+        _pct(lat, 0.95),
+        invented,
+        len(truth),
+        len(pred),
+    )
+
+
+def _match(
+    truth: Sequence[object], pred: Sequence[tuple[TagMovement, int]]
+) -> tuple[list[tuple[str, int, int]], list[TagMovement]]:
+    pool: dict[tuple[object, ...], list[tuple[int, int]]] = defaultdict(list)
+    for i, (m, _) in enumerate(pred):
+        pool[(m.epc, m.kind.value, m.from_location, m.to_location)].append((m.ts_ms, i))
+    used: set[int] = set()
+    pairs: list[tuple[str, int, int]] = []
+    for t in truth:
+        key = (t.epc, t.kind, t.from_location, t.to_location)  # type: ignore[attr-defined]
+        cands = [(abs(ts - t.ts_ms), i) for ts, i in pool.get(key, []) if i not in used]  # type: ignore[attr-defined]
+        best = min(cands, default=None)
+        if best is not None and best[0] <= TOLERANCE_MS:
+            used.add(best[1])
+            pairs.append((t.kind, t.ts_ms, pred[best[1]][1]))  # type: ignore[attr-defined]
+    return pairs, [m for i, (m, _) in enumerate(pred) if i not in used]
+
+
+def _pct(xs: Sequence[float], q: float) -> float:
+    if not xs:
+        return float("nan")
+    return xs[min(len(xs) - 1, int(q * len(xs)))]
+
+
+def _near_dark(m: TagMovement, dark: dict[str, set[int]]) -> bool:
+    secs = dark.get(m.from_location or "", set())
+    s = m.ts_ms // 1000
+    return any(k in secs for k in range(s - 60, s + 61))
+
+
+def _tag_hours(world: World, since: int) -> float:
+    where: dict[str, tuple[str | None, int]] = {}
+    total_ms = 0
+    for t, epc, key in world.changes:
+        old, t_old = where.get(epc, (None, t))
+        if old in world.planogram:
+            total_ms += max(0, t - max(t_old, since))
+        where[epc] = (key, t)
+    for old, t_old in where.values():
+        if old in world.planogram:
+            total_ms += max(0, world.end_ms - max(t_old, since))
+    return total_ms / 3_600_000
+
+
+def _stock_accuracy(
+    world: World, ledger: Iterable[TagMovement], since: int, dark: dict[str, set[int]]
+) -> float:
+    shelves = set(world.planogram)
+    deltas: list[tuple[int, str, str | None, str | None]] = sorted(
+        ((m.ts_ms, m.epc, m.from_location, m.to_location) for m in ledger), key=lambda d: d[0]
+    )
+    truth = sorted(world.changes, key=lambda c: c[0])
+    times_d = [d[0] for d in deltas]
+    times_t = [c[0] for c in truth]
+    ok = total = 0
+    for t in range(since, world.end_ms - 60_000, CHECKPOINT_MS):
+        est = _ledger_cells(deltas[: bisect.bisect_right(times_d, t)], world, shelves)
+        true = _truth_cells(truth[: bisect.bisect_right(times_t, t)], world, shelves)
+        cells = set(est) | set(true) | {(sku, s) for s, sku in world.planogram.items()}
+        for cell in cells:
+            if t // 1000 in dark.get(cell[1], set()):
+                continue
+            total += 1
+            ok += est.get(cell, 0) == true.get(cell, 0)
+    return ok / total if total else 1.0
+
+
+def _ledger_cells(
+    deltas: Sequence[tuple[int, str, str | None, str | None]], world: World, shelves: set[str]
+) -> Counter[tuple[str, str]]:
+    cells: Counter[tuple[str, str]] = Counter()
+    for _, epc, frm, to in deltas:
+        sku = world.sku_of.get(epc, "?")
+        if frm in shelves:
+            cells[(sku, frm)] -= 1
+        if to in shelves:
+            cells[(sku, to)] += 1
+    return cells
+
+
+def _truth_cells(
+    changes: Sequence[tuple[int, str, str | None]], world: World, shelves: set[str]
+) -> Counter[tuple[str, str]]:
+    where: dict[str, str | None] = {}
+    for _, epc, key in changes:
+        where[epc] = key
+    return Counter((world.sku_of[e], k) for e, k in where.items() if k in shelves)
