@@ -7,9 +7,29 @@ Layout: ``app`` (factory, lifespan), ``config`` (ApiConfig), ``db`` (pool seam),
 ``deps`` (bearer tokens, roles, per-request dependencies), ``queries`` / ``catalog_queries`` /
 ``live_queries`` (SQL -> typed rows), ``models`` (response models = the OpenAPI schema), ``hub``
 (one LISTEN connection fanned out to SSE clients), ``routes/`` (one module per resource).
+
+The public names load on first use: ``shelfsense`` imports ``api.cli`` to build its parser and
+must not pay for FastAPI on every command.
 """
 
-from api.app import create_app
-from api.config import ApiConfig
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from api.app import create_app
+    from api.config import ApiConfig
 
 __all__ = ["ApiConfig", "create_app"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "create_app":
+        from api.app import create_app
+
+        return create_app
+    if name == "ApiConfig":
+        from api.config import ApiConfig
+
+        return ApiConfig
+    raise AttributeError(f"module 'api' has no attribute {name!r}")

@@ -61,6 +61,17 @@ def create_app(
     return app
 
 
+def stop_streams(app: FastAPI) -> None:
+    """Ask every live stream to end now (thread- and signal-safe; no-op before startup).
+
+    Call it when shutdown begins: the server waits for open responses before the lifespan ends,
+    and an SSE stream would otherwise hold it for the whole grace period.
+    """
+    state: AppState | None = getattr(app.state, STATE_KEY, None)
+    if state is not None:
+        state.hub.stop_streams_threadsafe()
+
+
 async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     log.warning("%s %s: database unavailable: %s", request.method, request.url.path, exc)
     return JSONResponse(

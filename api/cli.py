@@ -1,8 +1,8 @@
 """``shelfsense api [--host H] [--port P]``: serve ``create_app(settings)`` with uvicorn.
 
-SIGTERM (and Ctrl-C) stop accepting connections, give open requests ``GRACE_S`` to finish (SSE
-streams are cut then), close the pool and exit 0. uvicorn re-raises the signal it caught once it
-has shut down; the SIGTERM handler installed here turns that into a normal return.
+SIGTERM (and Ctrl-C) stop accepting connections, end the live SSE streams at once, give other
+open requests ``GRACE_S`` to finish, close the pool and exit 0. uvicorn re-raises the signal it
+caught once it has shut down; the SIGTERM handler installed here turns that into a normal return.
 """
 
 from __future__ import annotations
@@ -10,8 +10,13 @@ from __future__ import annotations
 import argparse
 import signal
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from shelfsense.settings import Settings
+
+if TYPE_CHECKING:  # imported for real inside run(): `shelfsense --help` stays light
+    import uvicorn
+    from fastapi import FastAPI
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -25,6 +30,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _ignore(signum: int, frame: FrameType | None) -> None:
     """uvicorn has already shut down when it re-raises SIGTERM; nothing is left to do."""
+
+
+def _server(config: uvicorn.Config, app: FastAPI) -> uvicorn.Server:
+    """uvicorn's server, which also ends the app's SSE streams as soon as a signal arrives."""
+    import uvicorn
+
+    from api.app import stop_streams
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            stop_streams(app)
+            super().handle_exit(sig, frame)
+
+    return Server(config)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -41,7 +60,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         log_config=None,  # keep the logging set up by shelfsense.cli
         timeout_graceful_shutdown=GRACE_S,
     )
-    server = uvicorn.Server(config)
+    server = _server(config, app)
     previous = signal.signal(signal.SIGTERM, _ignore)
     try:
         server.run()

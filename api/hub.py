@@ -77,6 +77,7 @@ class LiveEvent:
 
 
 RESYNC = LiveEvent("resync", '{"reason":"events were lost; reload through the REST reads"}')
+CLOSE = LiveEvent("close", "")  # internal: the server is stopping, end the stream (not sent)
 
 
 def encode(
@@ -100,10 +101,14 @@ class Subscription:
             for event in events:
                 self.queue.put_nowait(event)
         except asyncio.QueueFull:
-            while not self.queue.empty():
-                self.queue.get_nowait()
-            self.queue.put_nowait(RESYNC)
-            self.closed = True
+            self.close_with(RESYNC)
+
+    def close_with(self, last: LiveEvent) -> None:
+        """Drop what is queued; ``last`` is the final event."""
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(last)
+        self.closed = True
 
 
 @dataclass
@@ -122,6 +127,8 @@ class LiveHub:
         self._lock = asyncio.Lock()
         self._listening = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._loop = asyncio.get_running_loop()
+        self.stopping = False
 
     async def subscribe(self, site: str) -> Subscription:
         """Register a subscriber; returns once the hub is listening (no later commit is missed)."""
@@ -146,6 +153,16 @@ class LiveHub:
         if not subs:
             self._subs.pop(sub.site, None)
             self._cache.pop(sub.site, None)
+
+    def stop_streams_threadsafe(self) -> None:
+        """End every stream soon (server shutdown); safe from a signal handler or thread."""
+        self._loop.call_soon_threadsafe(self._stop_streams)
+
+    def _stop_streams(self) -> None:
+        self.stopping = True
+        for subs in self._subs.values():
+            for sub in subs:
+                sub.close_with(CLOSE)
 
     async def close(self) -> None:
         if self._task is not None:

@@ -13,14 +13,17 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-import psycopg
-
-from shelfsense import tokens
 from shelfsense.domain import Role
 from shelfsense.settings import Settings
 
-Conn = psycopg.Connection[tuple[object, ...]]
+if TYPE_CHECKING:  # psycopg is imported inside run(): building the CLI parser stays light
+    import psycopg
+
+    from shelfsense.tokens import TokenInfo
+
+    Conn = psycopg.Connection[tuple[object, ...]]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,6 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    import psycopg
+
     with psycopg.connect(settings.require_database(), autocommit=True) as conn:
         match args.token_action:
             case "create":
@@ -52,6 +57,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _create(conn: Conn, args: argparse.Namespace) -> int:
+    from shelfsense import tokens
+
     if args.expires_days is not None and args.expires_days <= 0:
         print("--expires-days must be > 0", file=sys.stderr)
         return 2
@@ -67,7 +74,7 @@ def _create(conn: Conn, args: argparse.Namespace) -> int:
     return 0
 
 
-def _status(info: tokens.TokenInfo, now: datetime) -> str:
+def _status(info: TokenInfo, now: datetime) -> str:
     if info.revoked_at is not None:
         return "revoked"
     if info.expires_at is not None and info.expires_at <= now:
@@ -80,9 +87,11 @@ def _iso(value: datetime | None) -> str:
 
 
 def _list(conn: Conn) -> int:
+    from shelfsense.tokens import list_tokens
+
     now = datetime.now(UTC)
     print(f"{'id':>5}  {'role':8}  {'status':7}  {'expires_at':20}  {'last_used_at':20}  name")
-    for t in tokens.list_tokens(conn):
+    for t in list_tokens(conn):
         print(
             f"{t.id:>5}  {t.role:8}  {_status(t, now):7}  {_iso(t.expires_at):20}  "
             f"{_iso(t.last_used_at):20}  {t.name}"
@@ -91,7 +100,9 @@ def _list(conn: Conn) -> int:
 
 
 def _revoke(conn: Conn, token_id: int) -> int:
-    if not tokens.revoke_token(conn, token_id):
+    from shelfsense.tokens import revoke_token
+
+    if not revoke_token(conn, token_id):
         print(f"no token with id {token_id}", file=sys.stderr)
         return 1
     print(f"token {token_id} revoked")

@@ -6,7 +6,8 @@ rate, both detectors fed the same simulated scale (firmware_sim ScaleDevice) in 
 - *event run*: a shelf with picks and restocks of 1 to 12 units, picks and puts inside one motion,
   vibration bursts (30/h) and leans (20/h) at random times, drift and creep, fed in 1 s batches.
   Each hand motion is one truth event, merged with the motions and disturbances (vibration, lean)
-  that it overlaps (no scale can separate them: the shelf is never still in between);
+  that it overlaps or that follow it after less than 0.5 s of stillness (no scale can separate
+  them: 0.5 s is 5 samples at 10 Hz);
   a net of 0 expects no event. A detected event belongs to the latest motion that started before it (within 10 s of the
   shelf being still); a second one, or one with no motion, is a false event.
   recall = matched / expected, precision = matched / detected (ambiguous and 0-unit events count),
@@ -41,7 +42,7 @@ NOISES_G = (0.5, 1.0, 2.0)
 RATES_HZ = (10.0, 80.0)
 TARE_G = 1500.0
 MATCH_WINDOW_MS = 10_000
-STILL_GAP_MS = 0
+STILL_GAP_MS = 500  # less stillness than this between two motions: no scale can split them
 
 
 class Detector(Protocol):
@@ -236,12 +237,14 @@ def throughput(batch_s: float, hz: float, *, total_s: int = 600, seed: int = 7) 
     total_ms = max(end_ms, total_s * 1000)
     batch_ms = int(batch_s * 1000)
     batches = [(t0, dev.samples_array(t0, t0 + batch_ms)) for t0 in range(0, total_ms, batch_ms)]
-    tracker = ScaleTracker(ScaleConfig(unit_weight_g=180.0, tare_g=TARE_G))
-    begin = time.perf_counter()
-    for t0, grams in batches:
-        tracker.feed(t0, hz, grams)
-    elapsed = time.perf_counter() - begin
-    return sum(g.size for _, g in batches) / elapsed
+    best_s = math.inf
+    for _ in range(3):  # best of three: the machine is shared
+        tracker = ScaleTracker(ScaleConfig(unit_weight_g=180.0, tare_g=TARE_G))
+        begin = time.perf_counter()
+        for t0, grams in batches:
+            tracker.feed(t0, hz, grams)
+        best_s = min(best_s, time.perf_counter() - begin)
+    return sum(g.size for _, g in batches) / best_s
 
 
 # -- output ------------------------------------------------------------------------------------

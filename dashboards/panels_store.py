@@ -226,7 +226,7 @@ order by 1""",
             width=16,
             height=10,
             min_interval="1m",
-            dashed="/^allowed_/",
+            dashed="/allowed_(min|max)_c/",
         ),
         PanelSpec(
             "Latest reading",

@@ -17,9 +17,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from grafana_client.api import GrafanaApi
 from grafana_client.client import GrafanaClientError, GrafanaException
@@ -41,7 +41,7 @@ class PostgresSource:
     host: str
     database: str
     user: str
-    password: str
+    password: str = field(repr=False)
     sslmode: str = "disable"
 
     @classmethod
@@ -49,13 +49,12 @@ class PostgresSource:
         parts = urlsplit(url)
         if parts.scheme not in ("postgresql", "postgres") or not parts.hostname:
             raise PushError(f"data source URL must be postgresql://user@host[:port]/db: {url!r}")
-        sslmode = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
         return cls(
             host=f"{parts.hostname}:{parts.port or 5432}",
             database=parts.path.lstrip("/") or "postgres",
             user=unquote(parts.username or ""),
             password=unquote(parts.password or ""),
-            sslmode=sslmode.get("sslmode", "disable"),
+            sslmode=parse_qs(parts.query).get("sslmode", ["disable"])[0],
         )
 
     def payload(self, backend: Backend) -> dict[str, object]:
@@ -86,7 +85,9 @@ class PushResult:
 def folder_uid(title: str) -> str:
     """A stable folder uid from its title (Grafana allows up to 40 characters)."""
     slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
-    return f"shelfsense-{slug}"[:40].rstrip("-") if slug != "shelfsense" else "shelfsense"
+    if slug in ("", "shelfsense"):
+        return "shelfsense"
+    return f"shelfsense-{slug}"[:40].rstrip("-")
 
 
 @contextmanager

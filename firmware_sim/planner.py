@@ -7,7 +7,7 @@ people will do, then pops every action with ``ts_ms < t1_ms`` in time order. Beh
 - shoppers arrive as a Poisson process, stop at 1..4 homes taking 1..2 items each, now and then
   leave an item on a wrong shelf, then walk out through the portal (inside side, outside side,
   outside: 1.5 s apart);
-- a restock round refills every home below half its start quantity from storage;
+- a restock round refills every home below 3/4 of its start quantity from storage;
 - a tidy round takes misplaced items back home, now and then onto a wrong shelf instead;
 - a delivery carries new items of the scarcest stored product in through the portal to storage.
 
@@ -74,7 +74,7 @@ class Planner:
                     self._shopper(ts_ms, act)
                     self._next[name] += self._gap_ms(act.shoppers_per_h)
                 case "restock":
-                    self._restock(ts_ms, store)
+                    self._restock(ts_ms, store, act)
                     self._next[name] += act.restock_every_s * 1000
                 case "tidy":
                     self._tidy(ts_ms, store, act)
@@ -110,11 +110,11 @@ class Planner:
         others = [s for s in self._shelves if s != home]
         return others[int(self._rng.integers(len(others)))] if others else home
 
-    def _restock(self, ts_ms: int, store: SimStore) -> None:
+    def _restock(self, ts_ms: int, store: SimStore, act: Activity) -> None:
         storage = self._sc.storage()
         for (home, sku), start_qty in self._homes.items():
             have = store.count_at(home, sku)
-            if have * 2 >= start_qty:
+            if have >= act.restock_below * start_qty:
                 continue
             who = f"staff-{next(self._ids)}"
             if not store.is_weight_shelf(home):

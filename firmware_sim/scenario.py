@@ -52,7 +52,8 @@ class Activity:
     stops_per_shopper: tuple[int, int] = (1, 4)  # inclusive
     items_per_stop: tuple[int, int] = (1, 2)  # inclusive
     misplace_prob: float = 0.08  # a shopper leaves one item on another shelf
-    restock_every_s: float = 600.0  # a staff round refills homes below half their start qty
+    restock_every_s: float = 600.0  # a staff round refills homes ...
+    restock_below: float = 0.75  # ... holding less than this fraction of their start qty
     tidy_every_s: float = 900.0  # a staff round returns misplaced items to their home shelf
     tidy_wrong_prob: float = 0.15  # ... and now and then puts one on a wrong shelf
     delivery_every_s: float = 1800.0  # a delivery through the portal into storage

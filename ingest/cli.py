@@ -21,6 +21,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--group-max", type=int, default=500, help="messages applied per database transaction"
     )
+    parser.add_argument(
+        "--snapshot-every-s",
+        type=float,
+        default=5.0,
+        help="how often tracker state is checkpointed (a restart replays the rest)",
+    )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -36,6 +42,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         sites=tuple(args.site),
         mqtt5=not args.mqtt3,
         group_max_messages=args.group_max,
+        snapshot_every_s=args.snapshot_every_s,
     )
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -34,6 +34,7 @@ from ingest.rfid_arbitration import (
     add_other,
     best_other,
     move_target,
+    own_mean_rssi,
 )
 from ingest.rfid_portal import Traversal, decide
 from ingest.rfid_state import Device, Loc, Tag, degradation, read_prob_lower, window_rounds
@@ -236,7 +237,7 @@ class TagTracker:
         self, tag: Tag, loc: Loc, now_ms: int, r_per_s: float, out: list[TagMovement]
     ) -> None:
         ch = best_other(tag, now_ms, self._cfg)
-        if ch is not None and ch.cnt >= self._cfg.move_min_reads:
+        if ch is not None and self._heard_elsewhere(tag, ch):
             ts_ms = max(min(ch.since_ms, now_ms), tag.last_move_ts_ms)
             self._relocate(tag, self._locs[ch.location])
             out.append(self._movement(tag, TagMoveKind.MOVE, ts_ms, loc.key, ch))
@@ -265,6 +266,15 @@ class TagTracker:
         }
         out.append(TagMovement(tag.epc, TagMoveKind.DEPART, ts_ms, loc.key, None, conf, evidence))
 
+    def _heard_elsewhere(self, tag: Tag, ch: Challenger) -> bool:
+        """A silent tag moved (rather than left) if it is heard loud elsewhere since."""
+        cfg = self._cfg
+        return (
+            ch.cnt >= cfg.move_min_reads
+            and ch.last_ms > tag.last_ts_ms
+            and ch.mean_rssi_dbm >= own_mean_rssi(tag) - cfg.hysteresis_db / 2
+        )
+
     def _relocate(self, tag: Tag, new: Loc) -> None:
         """Make `new` the tag's confirmed location, swapping inline and `ev` evidence."""
         ev = tag.ev if tag.ev is not None else {}
@@ -276,6 +286,8 @@ class TagTracker:
         if entry is not None:
             tag.cnt, tag.rssi_sum, tag.ev_t_ms = entry[0], entry[1], int(entry[2])
             tag.last_ts_ms = int(entry[LAST_TS])
+        for other in ev.values():
+            other[STRONG_TS] = 0.0  # the next loud read there starts a new run
         tag.ev = ev or None
         tag.loc = new
         tag.n_sum = 0

@@ -35,6 +35,7 @@ class Challenger:
     cnt: float
     mean_rssi_dbm: float
     since_ms: int  # best estimate of when the tag got there
+    last_ms: int  # its latest read there
 
 
 def score_db(cnt: float, rssi_sum: float, cfg: TrackerConfig) -> float:
@@ -94,7 +95,7 @@ def best_other(tag: Tag, now_ms: int, cfg: TrackerConfig) -> Challenger | None:
         s = score_db(cnt, e[RSUM] * k, cfg)
         if best is None or s > best.score_db:
             since = int(e[STRONG_TS]) if e[STRONG_TS] > 0 else int(e[LAST_TS])
-            best = Challenger(key, s, own, cnt, e[RSUM] / e[CNT], since)
+            best = Challenger(key, s, own, cnt, e[RSUM] / e[CNT], since, int(e[LAST_TS]))
     if not ev:
         tag.ev = None
     return best

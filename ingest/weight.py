@@ -219,10 +219,10 @@ class ScaleTracker:
         csum = prefix_sums(buf)
         sm = smoothed(csum, geo.m)
         base = self._seen - start  # absolute index of buf[0]
-        band = self._band(geo)
         events: list[WeightEvent] = []
         p = start
         while p < buf.size:
+            band = self._band(geo)  # the noise estimate moves with every stable stretch
             if self._state is ScaleState.STABLE and self._ref_g is not None:
                 q = first_outside(sm, p, self._ref_g, band)
                 self._hold_stable(buf, csum, p, q, geo)

@@ -10,7 +10,8 @@ Events (``data`` is a JSON list of the same rows the REST reads return):
 A comment line (``: keepalive``) is sent after ``heartbeat_s`` (15 s) of silence. A client that
 reconnects with ``Last-Event-ID: N`` first gets the movements of ledger batches after N (when
 they are among the newest few thousand rows; else ``resync``), then the current stock and open
-alerts. The stream holds no database connection between events (see ``api.hub``).
+alerts. The stream holds no database connection between events (see ``api.hub``). When the
+server stops, streams end at once; clients reconnect (``retry: 3000``) with their Last-Event-ID.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from api.auth import authenticate
 from api.deps import SiteDep
-from api.hub import LiveEvent, LiveHub, Subscription
+from api.hub import CLOSE, LiveEvent, LiveHub, Subscription
 from api.state import app_state
 
 router = APIRouter(tags=["live"], dependencies=[Depends(authenticate)])
@@ -48,6 +49,8 @@ async def live(
     last_event_id: Annotated[str | None, Header(description="resume after this ledger id")] = None,
 ) -> AsyncIterator[ServerSentEvent]:
     state = app_state(request)
+    if state.hub.stopping:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail="the server is stopping")
     sub = await state.hub.subscribe(site)
     try:
         async for event in _events(
@@ -71,6 +74,8 @@ async def _events(
         except TimeoutError:
             yield ServerSentEvent(comment="keepalive")
             continue
+        if event is CLOSE:
+            return
         yield _sse(event)
         if event.event == "resync":
             return

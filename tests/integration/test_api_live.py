@@ -165,3 +165,18 @@ def test_live_needs_a_token(world: World) -> None:
         response = client.get(LIVE)
         assert response.status_code == 401
         assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_a_lost_listen_connection_tells_clients_to_resync(world: World) -> None:
+    with live_stream(world, auth(world.viewer)) as stream:
+        assert "connected" in next(stream).comments
+        with connect(world.database_url) as conn:
+            killed = conn.execute(
+                """select pg_terminate_backend(pid) from pg_stat_activity
+                   where datname = current_database() and query ilike 'LISTEN %'"""
+            ).fetchall()
+        assert killed == [(True,)]
+        resync = next_event(stream)
+        assert resync.event == "resync"
+        assert "reload" in json.loads(resync.data)["reason"]
+        assert list(stream) == []  # the server ended the stream after resync

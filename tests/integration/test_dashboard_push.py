@@ -71,10 +71,10 @@ def _handler(stand_in: StandIn) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(length) if length else b""
             body = json.loads(raw) if raw else None
             path = self.path.split("?", 1)[0]
-            stand_in.requests.append(Recorded(self.command, path, dict(self.headers), body))
-            if self.headers.get("Authorization") != f"Bearer {TOKEN}":
-                status, answer = 401, {"message": "invalid API key"}
-            else:
+            stand_in.requests.append(Recorded(self.command, path, dict(self.headers.items()), body))
+            status: int = 401
+            answer: object = {"message": "invalid API key"}
+            if self.headers.get("Authorization") == f"Bearer {TOKEN}":
                 status, answer = stand_in.answer(self.command, path, body)
             data = json.dumps(answer).encode()
             self.send_response(status)
@@ -96,7 +96,7 @@ def grafana() -> Iterator[StandIn]:
     stand_in = StandIn()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(stand_in))
     stand_in.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield stand_in
     server.shutdown()

@@ -64,7 +64,9 @@ def _sqlstring(values: Sequence[str]) -> str:
 def _interval_ms(panel: PanelSpec) -> int:
     if panel.min_interval is None:
         return INTERVAL_MS
-    amount, unit = re.fullmatch(r"(\d+)([smh])", panel.min_interval).groups()  # type: ignore[union-attr]
+    match = re.fullmatch(r"(\d+)([smh])", panel.min_interval)
+    assert match, panel.min_interval
+    amount, unit = match.groups()
     return max(INTERVAL_MS, int(amount) * {"s": 1_000, "m": 60_000, "h": 3_600_000}[unit])
 
 
@@ -208,7 +210,9 @@ def _built_sql(backend: Backend, uid: str, index: int) -> str:
     return str(panels[index]["targets"][0]["rawSql"])
 
 
-def run_panel(url: str, backend: Backend, uid: str, index: int) -> tuple[list[str], list[tuple]]:
+def run_panel(
+    url: str, backend: Backend, uid: str, index: int
+) -> tuple[list[str], list[tuple[object, ...]]]:
     panel = next(d for d in DASHBOARDS if d.uid == uid).panels[index]
     sql = expand_grafana(
         _built_sql(backend, uid, index), interval_ms=_interval_ms(panel), variables=VARIABLES

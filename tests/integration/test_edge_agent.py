@@ -135,7 +135,7 @@ class Recorder:
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         with self._changed:
-            self.messages.append((msg.topic, msg.payload, bool(msg.retain)))
+            self.messages.append((msg.topic, bytes(msg.payload), bool(msg.retain)))
             self._changed.notify_all()
 
     def wait_for(self, what: str, predicate: Callable[[], bool], timeout_s: float = WAIT_S) -> None:
@@ -262,11 +262,12 @@ def wait_until(what: str, predicate: Callable[[], bool], timeout_s: float = WAIT
 # --- stories ------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("mqtt_version", ["3.1.1", "5"])
 def test_frames_become_contract_batches_in_seq_order_with_a_retained_status(
-    mqtt_url: str, bus: DevBus, prefix: str, tmp_path: Path
+    mqtt_url: str, bus: DevBus, prefix: str, tmp_path: Path, mqtt_version: str
 ) -> None:
     recorder = Recorder(mqtt_url, prefix, f"{prefix}-rec")
-    agent = AgentThread(edge_config(tmp_path, mqtt_url, prefix, bus))
+    agent = AgentThread(edge_config(tmp_path, mqtt_url, prefix, bus, mqtt_version=mqtt_version))
     for second in range(5):
         bus.send("reader-1", StreamKind.RFID, rfid_frame(second, *([EPC] if second % 2 else [])))
         bus.send("scale-1", StreamKind.WEIGHT, weight_frame(second))
@@ -302,12 +303,13 @@ def test_frames_become_contract_batches_in_seq_order_with_a_retained_status(
     recorder.close()
 
 
+@pytest.mark.parametrize("max_inflight", [1000, 1])
 def test_a_broker_outage_spools_and_replays_everything_in_order(
-    fresh_mqtt_broker: MosquittoBroker, bus: DevBus, prefix: str, tmp_path: Path
+    fresh_mqtt_broker: MosquittoBroker, bus: DevBus, prefix: str, tmp_path: Path, max_inflight: int
 ) -> None:
     broker = fresh_mqtt_broker
     recorder = Recorder(broker.url, prefix, f"{prefix}-rec", persistent=True)
-    agent = AgentThread(edge_config(tmp_path, broker.url, prefix, bus))
+    agent = AgentThread(edge_config(tmp_path, broker.url, prefix, bus, max_inflight=max_inflight))
     seqs: Callable[[], list[int]] = lambda: recorder.seqs(StreamKind.RFID, "reader-1")  # noqa: E731
     for second in range(3):
         bus.send("reader-1", StreamKind.RFID, rfid_frame(second, EPC))
@@ -463,3 +465,24 @@ def test_a_malformed_bus_line_is_skipped(
     agent.close()
     assert recorder.seqs(StreamKind.RFID, "reader-1") == [0, 1]
     recorder.close()
+
+
+def test_sigterm_during_a_broker_outage_exits_promptly_and_keeps_the_spool(
+    fresh_mqtt_broker: MosquittoBroker, bus: DevBus, prefix: str, tmp_path: Path
+) -> None:
+    broker = fresh_mqtt_broker
+    recorder = Recorder(broker.url, prefix, f"{prefix}-rec")
+    edge = EdgeProcess(tmp_path, edge_config(tmp_path, broker.url, prefix, bus), "edge")
+    recorder.wait_for("online status", lambda: _is_online(recorder))
+    recorder.close()
+    broker.stop()
+    for second in range(4):
+        bus.send("probe-1", StreamKind.ENV, env_frame(second))
+    spool = tmp_path / "edge.spool.sqlite"
+    wait_until("4 batches in the spool", lambda: spool_backlog(spool) == 4)
+
+    started = time.monotonic()
+    edge.process.send_signal(signal.SIGTERM)
+    assert edge.wait() == 0, edge.log()
+    assert time.monotonic() - started < 5.0
+    assert spool_backlog(spool) == 4, "unpublished batches stay for the next start"

@@ -89,14 +89,14 @@ def ingest_thread(
 
 def start_cli(*args: str, env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
     """``shelfsense ARGS`` as a child process (its own process group), output to ``log_path``."""
-    log = log_path.open("ab")
-    return subprocess.Popen(
-        [sys.executable, "-m", "shelfsense.cli", *args],
-        env={**os.environ, **env},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    with log_path.open("ab") as log:  # the child keeps its own descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "shelfsense.cli", *args],
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def kill9(proc: subprocess.Popen[bytes]) -> None:

@@ -6,6 +6,7 @@ import json
 import re
 from itertools import combinations
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -27,7 +28,7 @@ FORMATS = {"timeseries": "time_series", "stat": "table", "table": "table"}
 ALL_BUILT = [b for backend in Backend for b in build_dashboards(backend)]
 
 
-def _panels(board: BuiltDashboard) -> list[dict[str, object]]:
+def _panels(board: BuiltDashboard) -> list[dict[str, Any]]:
     panels = board.model["panels"]
     assert isinstance(panels, list)
     return panels
@@ -75,7 +76,7 @@ def test_every_panel_queries_the_datasource_with_raw_sql(board: BuiltDashboard) 
         ids.append(panel["id"])
         assert panel["datasource"] == DATASOURCE_REF
         assert panel["type"] in FORMATS
-        (target,) = panel["targets"]  # type: ignore[misc]
+        (target,) = panel["targets"]
         assert target["datasource"] == DATASOURCE_REF
         assert target["rawQuery"] is True and target["format"] == FORMATS[panel["type"]]
         assert target["rawSql"].strip() and "$__bucket" not in target["rawSql"]
@@ -84,7 +85,7 @@ def test_every_panel_queries_the_datasource_with_raw_sql(board: BuiltDashboard) 
 
 @pytest.mark.parametrize("board", ALL_BUILT, ids=_ids)
 def test_panels_tile_the_grid_without_overlap(board: BuiltDashboard) -> None:
-    boxes = [panel["gridPos"] for panel in _panels(board)]
+    boxes: list[dict[str, int]] = [panel["gridPos"] for panel in _panels(board)]
     for box in boxes:
         assert box["x"] >= 0 and box["y"] >= 0 and box["w"] > 0 and box["h"] > 0
         assert box["x"] + box["w"] <= 24
@@ -102,7 +103,7 @@ def test_every_variable_used_is_defined_and_queries_the_datasource(board: BuiltD
     assert "site" in defined
     for variable in defined.values():
         assert variable["type"] == "query" and variable["datasource"] == DATASOURCE_REF
-    sql = " ".join(p["targets"][0]["rawSql"] for p in _panels(board))  # type: ignore[index]
+    sql = " ".join(p["targets"][0]["rawSql"] for p in _panels(board))
     sql += " ".join(v["query"] for v in defined.values())
     assert set(re.findall(r"\$\{(\w+)", sql)) <= set(defined)
 
