@@ -7,7 +7,9 @@ and can replace it without touching any route).
 Every pooled connection is in autocommit mode with the session time zone set to UTC, so each read
 is its own snapshot and every ``timestamptz`` comes back as an aware UTC ``datetime``. At most
 ``max_size`` connections are open at once; a caller waits for a free one. A connection that
-broke (server restart) or was left inside a transaction is closed instead of returned.
+broke (server restart) or was left inside a transaction is closed instead of returned, and one
+that sat idle for more than ``CHECK_IDLE_S`` is pinged before reuse (a restarted server has
+closed it; the caller then gets a fresh one instead of an error).
 
 Errors (``DatabaseUnavailable``) are the API's translation of psycopg's connection failures:
 
@@ -17,6 +19,7 @@ Errors (``DatabaseUnavailable``) are the API's translation of psycopg's connecti
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
@@ -25,6 +28,7 @@ import psycopg
 from psycopg.pq import TransactionStatus
 
 Connection = psycopg.AsyncConnection[tuple[object, ...]]
+CHECK_IDLE_S = 5.0
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -56,7 +60,7 @@ class SimplePool:
         self._url = url
         self._timeout_s = connect_timeout_s
         self._slots = asyncio.Semaphore(max_size)
-        self._idle: list[Connection] = []
+        self._idle: list[tuple[Connection, float]] = []  # (connection, monotonic s idle since)
         self._closed = False
 
     @asynccontextmanager
@@ -64,25 +68,36 @@ class SimplePool:
         if self._closed:
             raise DatabaseUnavailable("the connection pool is closed")
         async with self._slots:
-            conn = self._idle.pop() if self._idle else None
-            if conn is None or conn.closed:
-                conn = await connect(self._url, timeout_s=self._timeout_s)
+            conn = await self._reuse() or await connect(self._url, timeout_s=self._timeout_s)
             try:
                 yield conn
             finally:
                 await self._give_back(conn)
+
+    async def _reuse(self) -> Connection | None:
+        """The most recently used idle connection that still works, if any."""
+        while self._idle:
+            conn, since = self._idle.pop()
+            if time.monotonic() - since < CHECK_IDLE_S and not conn.closed:
+                return conn
+            try:
+                await conn.execute("select 1")
+                return conn
+            except psycopg.Error:
+                await conn.close()
+        return None
 
     async def _give_back(self, conn: Connection) -> None:
         reusable = not (conn.closed or conn.broken or self._closed)
         if reusable and conn.info.transaction_status != TransactionStatus.IDLE:
             reusable = False
         if reusable:
-            self._idle.append(conn)
+            self._idle.append((conn, time.monotonic()))
         else:
             await conn.close()
 
     async def close(self) -> None:
         self._closed = True
         idle, self._idle = self._idle, []
-        for conn in idle:
+        for conn, _ in idle:
             await conn.close()

@@ -53,7 +53,7 @@ class Size:
 
 
 FULL = Size(aisles=4, shelves=6, items=20, duration_s=2400)
-QUICK = Size(aisles=2, shelves=4, items=12, duration_s=900)
+QUICK = Size(aisles=2, shelves=4, items=12, duration_s=600)
 NAMES = ("shelfsense", "fixed-1s", "fixed-10s")
 
 

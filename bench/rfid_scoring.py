@@ -3,7 +3,9 @@
 - Movements match one-to-one on (epc, kind, from, to) within `TOLERANCE_MS` of the true time.
 - Stock accuracy: at each checkpoint, every (sku, shelf) cell of the ledger built from the emitted
   movements *as of the checkpoint* (movement ts <= t, as `GET /stock?at=` answers) is compared with
-  the truth; cells of locations that were not observable at t are left out (they read `unknown`).
+  the truth; cells of locations that were not observable at t are left out (they read `unknown`),
+  and so are cells whose truth changed within +-1 s of t (one batch: below the data's resolution).
+  The cells a tag leaves are covered too (a departure's old cell).
 - Departure latency: store time from the true departure to the moment the tracker emitted it.
 - False movements: unmatched emitted movements per 1,000 tag-hours of items on shelves.
 - Invented departures: unmatched departures from a location that had an outage within 60 s.
@@ -129,12 +131,24 @@ def _stock_accuracy(
         est = _ledger_cells(deltas[: bisect.bisect_right(times_d, t)], world, shelves)
         true = _truth_cells(truth[: bisect.bisect_right(times_t, t)], world, shelves)
         cells = set(est) | set(true) | {(sku, s) for s, sku in world.planogram.items()}
+        settling = _changed_near(truth, times_t, t, world)
         for cell in cells:
-            if t // 1000 in dark.get(cell[1], set()):
+            if t // 1000 in dark.get(cell[1], set()) or cell in settling:
                 continue
             total += 1
             ok += est.get(cell, 0) == true.get(cell, 0)
     return ok / total if total else 1.0
+
+
+def _changed_near(
+    truth: Sequence[tuple[int, str, str | None]], times: list[int], t: int, world: World
+) -> set[tuple[str, str | None]]:
+    """Cells with a true change within one batch (1 s) of t: unknowable at batch resolution."""
+    lo, hi = bisect.bisect_left(times, t - 1000), bisect.bisect_right(times, t + 1000)
+    out: set[tuple[str, str | None]] = set()
+    for _, epc, key in truth[lo:hi]:
+        out.add((world.sku_of[epc], key))
+    return out
 
 
 def _ledger_cells(

@@ -6,14 +6,13 @@ rate, both detectors fed the same simulated scale (firmware_sim ScaleDevice) in 
 - *event run*: a shelf with picks and restocks of 1 to 12 units, picks and puts inside one motion,
   vibration bursts (30/h) and leans (20/h) at random times, drift and creep, fed in 1 s batches.
   Each hand motion is one truth event, merged with the motions and disturbances (vibration, lean)
-  that it overlaps or that follow it after less than 0.5 s of stillness (no scale can separate
-  them: 0.5 s is 5 samples at 10 Hz);
-  a net of 0 expects no event. A detected event belongs to the latest motion that started before it (within 10 s of the
-  shelf being still); a second one, or one with no motion, is a false event.
-  recall = matched / expected, precision = matched / detected (ambiguous and 0-unit events count),
-  count = matched with the right signed unit count / matched, latency = decision time
-  (``detected_ms``) - the moment the shelf was still (truth), p50 and p95, excluding the wait for
-  the end of the batch that carries the samples.
+  that it overlaps or that follow it after less than 0.5 s of stillness (no scale can separate them:
+  0.5 s is 5 samples at 10 Hz); a net of 0 expects no event. A detected event belongs to the latest
+  motion that started before it (within 10 s of the shelf being still); a second one, or one with no
+  motion, is a false event. recall = matched / expected, precision = matched / detected (ambiguous
+  and 0-unit events count), count = matched with the right signed unit count / matched, latency =
+  decision time (``detected_ms``) - the moment the shelf was still (truth), p50 and p95, excluding
+  the wait for the end of the batch that carries the samples.
 - *quiet days*: 24 simulated hours (2 h in --quick, scaled to 24 h) with no movement and drift up
   to about 20 g/h (10 g/h zero creep + a 3 g temperature wave of 2 h period), fed in 60 s batches;
   every event is a false one. ``fpDrf``: drift only; ``fpDst``: plus 4 vibration bursts and 4
@@ -46,7 +45,9 @@ STILL_GAP_MS = 500  # less stillness than this between two motions: no scale can
 
 
 class Detector(Protocol):
-    def feed(self, t0_ms: int, hz: float, grams: np.ndarray | Sequence[float]) -> list[WeightEvent]: ...
+    def feed(
+        self, t0_ms: int, hz: float, grams: np.ndarray | Sequence[float]
+    ) -> list[WeightEvent]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,14 +109,20 @@ def _schedule(dev: ScaleDevice, rng: np.random.Generator, motions: int, capacity
 def _nets(truth: Sequence[ScaleTruth], disturbances: Sequence[tuple[str, int, int]]) -> list[_Net]:
     """Hand motions, merged with each other and with disturbances into one net change each while
     less than ``STILL_GAP_MS`` of stillness separates them: no scale can tell them apart."""
-    spans = sorted([(t.start_ms, t.stable_ms, t.delta_units) for t in truth]
-                   + [(s, e, 0) for _, s, e in disturbances])
+    spans = sorted(
+        [(t.start_ms, t.stable_ms, t.delta_units) for t in truth]
+        + [(s, e, 0) for _, s, e in disturbances]
+    )
     nets: list[_Net] = []
     for start_ms, stable_ms, units in spans:
         last = nets[-1] if nets else None
         if last is not None and start_ms < last.stable_ms + STILL_GAP_MS:
-            nets[-1] = _Net(last.start_ms, max(last.stable_ms, stable_ms), last.units + units,
-                            last.motions + int(units != 0))
+            nets[-1] = _Net(
+                last.start_ms,
+                max(last.stable_ms, stable_ms),
+                last.units + units,
+                last.motions + int(units != 0),
+            )
         else:
             nets.append(_Net(start_ms, stable_ms, units, int(units != 0)))
     return [n for n in nets if n.motions]
@@ -123,12 +130,21 @@ def _nets(truth: Sequence[ScaleTruth], disturbances: Sequence[tuple[str, int, in
 
 def _device(unit_g: float, noise_g: float, hz: float, seed: int, **kw: float) -> ScaleDevice:
     capacity = min(60, int(15_000 // unit_g))
-    return ScaleDevice(device_id="bench", hz=hz, tare_g=TARE_G, unit_weight_g=unit_g,
-                       units=capacity // 2, noise_g=noise_g, seed=seed, **kw)
+    return ScaleDevice(
+        device_id="bench",
+        hz=hz,
+        tare_g=TARE_G,
+        unit_weight_g=unit_g,
+        units=capacity // 2,
+        noise_g=noise_g,
+        seed=seed,
+        **kw,
+    )
 
 
-def _stream(dev: ScaleDevice, detectors: Sequence[Detector], end_ms: int, batch_ms: int,
-            hz: float) -> list[list[WeightEvent]]:
+def _stream(
+    dev: ScaleDevice, detectors: Sequence[Detector], end_ms: int, batch_ms: int, hz: float
+) -> list[list[WeightEvent]]:
     found: list[list[WeightEvent]] = [[] for _ in detectors]
     for t0 in range(0, end_ms, batch_ms):
         grams = dev.samples_array(t0, t0 + batch_ms)
@@ -138,8 +154,10 @@ def _stream(dev: ScaleDevice, detectors: Sequence[Detector], end_ms: int, batch_
 
 
 def _detectors(unit_g: float) -> list[Detector]:
-    return [ScaleTracker(ScaleConfig(unit_weight_g=unit_g, tare_g=TARE_G)),
-            BaselineTracker(BaselineConfig(unit_weight_g=unit_g, tare_g=TARE_G))]
+    return [
+        ScaleTracker(ScaleConfig(unit_weight_g=unit_g, tare_g=TARE_G)),
+        BaselineTracker(BaselineConfig(unit_weight_g=unit_g, tare_g=TARE_G)),
+    ]
 
 
 # -- scoring -----------------------------------------------------------------------------------
@@ -174,8 +192,9 @@ def _score(nets: Sequence[_Net], events: Sequence[WeightEvent]) -> _Tally:
     return tally
 
 
-def _finish(tally: _Tally, expected: int, detected: int, quiet_false: tuple[int, int],
-            quiet_h: float) -> Score:
+def _finish(
+    tally: _Tally, expected: int, detected: int, quiet_false: tuple[int, int], quiet_h: float
+) -> Score:
     lat = np.array(tally.latencies or [math.nan])
     return Score(
         recall=tally.matched / max(expected, 1),
@@ -189,17 +208,27 @@ def _finish(tally: _Tally, expected: int, detected: int, quiet_false: tuple[int,
     )
 
 
-def _quiet_day(unit_g: float, noise_g: float, hz: float, seed: int, hours: float, *,
-               disturbances_per_h: float) -> list[int]:
+def _quiet_day(
+    unit_g: float, noise_g: float, hz: float, seed: int, hours: float, *, disturbances_per_h: float
+) -> list[int]:
     """False events of each detector over a day without movements (drift up to ~20 g/h)."""
-    dev = _device(unit_g, noise_g, hz, seed, creep_g_per_h=10.0, temp_drift_g=3.0,
-                  vibration_rate_per_h=disturbances_per_h, lean_rate_per_h=disturbances_per_h)
+    dev = _device(
+        unit_g,
+        noise_g,
+        hz,
+        seed,
+        creep_g_per_h=10.0,
+        temp_drift_g=3.0,
+        vibration_rate_per_h=disturbances_per_h,
+        lean_rate_per_h=disturbances_per_h,
+    )
     found = _stream(dev, _detectors(unit_g), int(hours * 3_600_000), 60_000, hz)
     return [len(f) for f in found]
 
 
-def run_case(unit_g: float, noise_g: float, hz: float, *, motions: int, quiet_h: float,
-             seed: int) -> Row:
+def run_case(
+    unit_g: float, noise_g: float, hz: float, *, motions: int, quiet_h: float, seed: int
+) -> Row:
     """One cell of the table: the event run and the quiet day, both detectors."""
     dev = _device(unit_g, noise_g, hz, seed, vibration_rate_per_h=30.0, lean_rate_per_h=20.0)
     rng = np.random.default_rng(seed + 1)
@@ -216,15 +245,18 @@ def run_case(unit_g: float, noise_g: float, hz: float, *, motions: int, quiet_h:
     return Row(unit_g, noise_g, hz, expected, scores[0], scores[1])
 
 
-def run_benchmark(*, quick: bool = False, seed: int = 20_240_601,
-                  progress: Callable[[str], None] | None = None) -> list[Row]:
+def run_benchmark(
+    *, quick: bool = False, seed: int = 20_240_601, progress: Callable[[str], None] | None = None
+) -> list[Row]:
     """Every cell of the table; quick: fewer motions and a 2 h quiet day."""
     motions, quiet_h = (40, 2.0) if quick else (400, 24.0)
     rows = []
     for i, (unit_g, noise_g, hz) in enumerate(
         (u, n, h) for u in UNIT_WEIGHTS_G for n in NOISES_G for h in RATES_HZ
     ):
-        rows.append(run_case(unit_g, noise_g, hz, motions=motions, quiet_h=quiet_h, seed=seed + 10 * i))
+        rows.append(
+            run_case(unit_g, noise_g, hz, motions=motions, quiet_h=quiet_h, seed=seed + 10 * i)
+        )
         if progress is not None:
             progress(f"{i + 1}/30")
     return rows
@@ -251,9 +283,11 @@ def throughput(batch_s: float, hz: float, *, total_s: int = 600, seed: int = 7) 
 
 
 def _cells(s: Score) -> str:
-    return (f"{100 * s.recall:6.1f} {100 * s.precision:6.1f} {100 * s.count_accuracy:6.1f} "
-            f"{s.latency_p50_ms:5.0f} {s.latency_p95_ms:5.0f} {s.drift_false_per_24h:5.1f} "
-            f"{s.disturbed_false_per_24h:5.1f}")
+    return (
+        f"{100 * s.recall:6.1f} {100 * s.precision:6.1f} {100 * s.count_accuracy:6.1f} "
+        f"{s.latency_p50_ms:5.0f} {s.latency_p95_ms:5.0f} {s.drift_false_per_24h:5.1f} "
+        f"{s.disturbed_false_per_24h:5.1f}"
+    )
 
 
 def format_table(rows: Sequence[Row]) -> str:
@@ -264,9 +298,11 @@ def format_table(rows: Sequence[Row]) -> str:
         f"{'':>6} {'':>5} {'':>3} {'':>4} |{head}{'':>5} |{head}|",
     ]
     for r in rows:
-        lines.append(f"{r.unit_weight_g:6.0f} {r.noise_g:5.1f} {r.hz:3.0f} {r.expected:4d} | "
-                     f"{_cells(r.tracker)} {100 * r.tracker.ambiguous_share:4.1f} | "
-                     f"{_cells(r.baseline)}|")
+        lines.append(
+            f"{r.unit_weight_g:6.0f} {r.noise_g:5.1f} {r.hz:3.0f} {r.expected:4d} | "
+            f"{_cells(r.tracker)} {100 * r.tracker.ambiguous_share:4.1f} | "
+            f"{_cells(r.baseline)}|"
+        )
     return "\n".join(lines)
 
 
@@ -275,10 +311,12 @@ def summary(rows: Sequence[Row]) -> str:
         return float(np.mean([pick(r).f1 for r in sel]))
 
     target = [r for r in rows if r.noise_g <= 1.0]
-    return (f"mean F1 all cells: tracker {100 * f1(lambda r: r.tracker, rows):.2f}%, "
-            f"baseline {100 * f1(lambda r: r.baseline, rows):.2f}%; "
-            f"noise <= 1 g: tracker {100 * f1(lambda r: r.tracker, target):.2f}%, "
-            f"baseline {100 * f1(lambda r: r.baseline, target):.2f}%")
+    return (
+        f"mean F1 all cells: tracker {100 * f1(lambda r: r.tracker, rows):.2f}%, "
+        f"baseline {100 * f1(lambda r: r.baseline, rows):.2f}%; "
+        f"noise <= 1 g: tracker {100 * f1(lambda r: r.tracker, target):.2f}%, "
+        f"baseline {100 * f1(lambda r: r.baseline, target):.2f}%"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

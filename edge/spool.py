@@ -143,9 +143,9 @@ class SqliteSpool:
     def append(self, stream_key: str, topic: str, make_payload: MakePayload) -> SpooledBatch:
         with self._lock, self._transaction():
             row = self._db.execute(
-                "SELECT max(seq) + 1 FROM batches WHERE stream_key = ?", (stream_key,)
+                "SELECT next_seq FROM streams WHERE stream_key = ?", (stream_key,)
             ).fetchone()
-            seq = int(row[0]) if row and row[0] is not None else 0
+            seq = int(row[0]) if row else 0
             payload = make_payload(seq)
             cursor = self._db.execute(
                 "INSERT INTO batches (stream_key, seq, topic, payload) VALUES (?, ?, ?, ?)",

@@ -11,8 +11,10 @@ SIGTERM or Ctrl-C ends the run after the current step with a final checkpoint in
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
@@ -67,19 +69,28 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"shelfsense sim: {exc}")
         return 2
     stop = threading.Event()
-    _stop_on_signals(stop)
-    result = run_sim(config, stop=stop, on_ready=_announce)
+    with _stop_on_signals(stop):
+        result = run_sim(config, stop=stop, on_ready=_announce)
     _summary(result)
     return 0
 
 
-def _stop_on_signals(stop: threading.Event) -> None:
+@contextlib.contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGTERM and SIGINT set ``stop`` while the run lasts (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
     def handler(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, handler)
-        signal.signal(signal.SIGINT, handler)
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def _announce(address: str | None) -> None:

@@ -204,12 +204,19 @@ class TagTracker:
             out.append(self._movement(tag, TagMoveKind.ARRIVE, first, None, ch))
 
     def _maybe_move(self, tag: Tag, now_ms: int, out: list[TagMovement]) -> None:
+        """Arbitrate only while the tag's own location is watched (and not just resumed)."""
+        here = tag.loc
+        assert here is not None
+        if not here.live_ports or now_ms - here.resume_ms < 2 * self._cfg.arbitration_tau_ms:
+            tag.lead_since_ms = None
+            return
         ch = move_target(tag, now_ms, self._cfg)
         if ch is None:
             return
         old = tag.loc
         assert old is not None
-        ts_ms = max(min(ch.since_ms, now_ms), tag.last_move_ts_ms)
+        lead_ms = (tag.lead_since_ms or now_ms) - self._cfg.arbitration_tau_ms // 2
+        ts_ms = max(min(max(ch.since_ms, lead_ms), now_ms), tag.last_move_ts_ms)
         self._relocate(tag, self._locs[ch.location])
         out.append(self._movement(tag, TagMoveKind.MOVE, ts_ms, old.key, ch))
 
@@ -238,7 +245,7 @@ class TagTracker:
     ) -> None:
         ch = best_other(tag, now_ms, self._cfg)
         if ch is not None and self._heard_elsewhere(tag, ch):
-            ts_ms = max(min(ch.since_ms, now_ms), tag.last_move_ts_ms)
+            ts_ms = max(min(max(ch.since_ms, tag.last_ts_ms), now_ms), tag.last_move_ts_ms)
             self._relocate(tag, self._locs[ch.location])
             out.append(self._movement(tag, TagMoveKind.MOVE, ts_ms, loc.key, ch))
             return

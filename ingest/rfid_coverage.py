@@ -58,6 +58,11 @@ def advance(
     rounds = (t1_ms - start_ms) * dev.rounds_per_s / 1000.0
     observed = frozenset(p for p in ants if p in dev.ports)
     before = dev.last_ants if contiguous else frozenset()
+    for port, (_, loc) in dev.ports.items():
+        if port in observed:
+            loc.live_ports.add((dev.device, port))
+        else:
+            loc.live_ports.discard((dev.device, port))
     shelves: list[Loc] = []
     for port in sorted(observed):
         loc = dev.ports[port][1]

@@ -34,6 +34,7 @@ class Loc:
         "clock",
         "is_portal",
         "key",
+        "live_ports",
         "present",
         "rate",
         "resume_clock",
@@ -50,6 +51,7 @@ class Loc:
         self.antennas: list[tuple[str, int]] = []
         self.batch_reads = 0  # reads of its confirmed tags in the batch being applied
         self.rate = -1.0  # learned reads per active tag per round (-1: not yet)
+        self.live_ports: set[tuple[str, int]] = set()  # antennas in their device's latest `ants`
 
 
 class Device:

@@ -126,64 +126,80 @@ class Store:
 
     # -- stock ----------------------------------------------------------------------------
     def insert_movements(self, site: str, ledger_id: int, rows: Sequence[MovementRow]) -> list[int]:
-        ids: list[int] = []
-        with self.conn.cursor() as cur:
-            for m in rows:
-                cur.execute(
-                    """insert into movements (site_id, ts, sku, epc, from_location, to_location,
-                         qty, kind, source, confidence, device_id, ledger_id, evidence)
-                       values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) returning id""",
-                    (
-                        site,
-                        dt(m.ts_ms),
-                        m.sku,
-                        m.epc,
-                        m.from_location,
-                        m.to_location,
-                        m.qty,
-                        m.kind,
-                        m.source,
-                        m.confidence,
-                        m.device_id or None,
-                        ledger_id,
-                        Jsonb(dict(m.evidence)),
-                    ),
-                )
-                row = cur.fetchone()
-                assert row is not None
-                ids.append(int(row[0]))
-        return ids
+        """One round trip for any number of movements; ids in input order."""
+        if not rows:
+            return []
+        result = self.conn.execute(
+            """insert into movements (site_id, ts, sku, epc, from_location, to_location, qty,
+                 kind, source, confidence, device_id, ledger_id, evidence)
+               select %s, ts, sku, epc, fl, tl, qty, kind, source, conf, dev, %s, ev
+               from unnest(%s::timestamptz[], %s::text[], %s::text[], %s::text[], %s::text[],
+                           %s::int[], %s::text[], %s::text[], %s::real[], %s::text[],
+                           %s::jsonb[]) with ordinality
+                    as m(ts, sku, epc, fl, tl, qty, kind, source, conf, dev, ev, ord)
+               order by ord
+               returning id""",
+            (
+                site,
+                ledger_id,
+                [dt(m.ts_ms) for m in rows],
+                [m.sku for m in rows],
+                [m.epc for m in rows],
+                [m.from_location for m in rows],
+                [m.to_location for m in rows],
+                [m.qty for m in rows],
+                [str(m.kind) for m in rows],
+                [str(m.source) for m in rows],
+                [m.confidence for m in rows],
+                [m.device_id or None for m in rows],
+                [Jsonb(dict(m.evidence)) for m in rows],
+            ),
+        )
+        return sorted(int(r[0]) for r in result.fetchall())
 
     def write_stock(self, site: str, changes: Sequence[CellChange]) -> None:
         if not changes:
             return
-        with self.conn.cursor() as cur:
-            cur.executemany(
-                """insert into stock (site_id, sku, location_id, qty, state, updated_at)
-                   values (%s, %s, %s, %s, %s, %s)
-                   on conflict (site_id, sku, location_id) do update set qty = excluded.qty,
-                     state = excluded.state, updated_at = excluded.updated_at""",
-                [(site, c.sku, c.location, c.qty, c.state, dt(c.ts_ms)) for c in changes],
-            )
-            self.ensure_partitions(min(c.ts_ms for c in changes), max(c.ts_ms for c in changes))
-            cur.executemany(
-                """insert into stock_history (ts, site_id, sku, location_id, qty, state)
-                   values (%s, %s, %s, %s, %s, %s)""",
-                [(dt(c.ts_ms), site, c.sku, c.location, c.qty, c.state) for c in changes],
-            )
+        columns = (
+            [c.sku for c in changes],
+            [c.location for c in changes],
+            [c.qty for c in changes],
+            [str(c.state) for c in changes],
+            [dt(c.ts_ms) for c in changes],
+        )
+        self.conn.execute(
+            """insert into stock (site_id, sku, location_id, qty, state, updated_at)
+               select %s, * from unnest(%s::text[], %s::text[], %s::int[], %s::text[],
+                                        %s::timestamptz[])
+               on conflict (site_id, sku, location_id) do update set qty = excluded.qty,
+                 state = excluded.state, updated_at = excluded.updated_at""",
+            (site, *columns),
+        )
+        self.ensure_partitions(min(c.ts_ms for c in changes), max(c.ts_ms for c in changes))
+        self.conn.execute(
+            """insert into stock_history (sku, location_id, qty, state, ts, site_id)
+               select *, %s from unnest(%s::text[], %s::text[], %s::int[], %s::text[],
+                                        %s::timestamptz[])""",
+            (site, *columns),
+        )
 
     def write_tags(self, site: str, tags: Iterable[TagPosition]) -> None:
-        latest = {t.epc: t for t in tags}
+        latest = list({t.epc: t for t in tags}.values())
         if not latest:
             return
-        with self.conn.cursor() as cur:
-            cur.executemany(
-                """insert into rfid_tags (site_id, epc, sku, location_id, since)
-                   values (%s, %s, %s, %s, %s)
-                   on conflict (site_id, epc) do update set sku = excluded.sku,
-                     location_id = excluded.location_id, since = excluded.since""",
-                [(site, t.epc, t.sku, t.location, dt(t.since_ms)) for t in latest.values()],
-            )
+        self.conn.execute(
+            """insert into rfid_tags (site_id, epc, sku, location_id, since)
+               select %s, * from unnest(%s::text[], %s::text[], %s::text[], %s::timestamptz[])
+               on conflict (site_id, epc) do update set sku = excluded.sku,
+                 location_id = excluded.location_id, since = excluded.since""",
+            (
+                site,
+                [t.epc for t in latest],
+                [t.sku for t in latest],
+                [t.location for t in latest],
+                [dt(t.since_ms) for t in latest],
+            ),
+        )
 
     def touch_devices(self, site: str, last_t1: dict[str, int]) -> None:
         with self.conn.cursor() as cur:

@@ -17,12 +17,12 @@ tracking, per batch in numpy (no Python loop per sample):
   so drift never becomes a movement, while a real step (grams in well under a second) leaves the
   band and starts a *MOTION*.
 - *MOTION -> STABLE*: the shelf is stable again once a whole window of ``stable_hold_ms`` (at least
-  ``min_hold_samples``), starting after the motion began, of the smoothed signal spans no more than the band and the raw samples of
-  that window vary no more than white noise would (a chi-square test at ``still_var_z``): the hand
-  has gone and the shelf has stopped ringing. The raw mean of that window is the new level; the change against the
-  reference before the motion is turned into units by ``ingest.weight_count.count_units``. A pick
-  and a put inside one motion net out; a vibration burst or a lean-and-release returns to the same
-  level and is no event.
+  ``min_hold_samples``), starting after the motion began, of the smoothed signal spans no more than
+  the band and the raw samples of that window vary no more than white noise would (a chi-square test
+  at ``still_var_z``): the hand has gone and the shelf has stopped ringing. The raw mean of that
+  window is the new level; the change against the reference before the motion is turned into units
+  by ``ingest.weight_count.count_units``. A pick and a put inside one motion net out; a vibration
+  burst or a lean-and-release returns to the same level and is no event.
 - *UNKNOWN*: before the first stable level, after a gap in the batches (``t0`` later than the
   previous end), after ``mark_silent`` or a change of ``hz``. The level before is kept; the first
   stable level after is compared with it, allowing ``gap_drift_g_per_h`` of drift over the gap. A

@@ -88,6 +88,6 @@ def _tail_factor(z: float) -> float:
 
 
 def _shrink(cap: float, abs_delta_g: float, level_var_g2: float) -> float:
-    """Confidence that a sub-unit change is real (not noise), capped: the count itself is unknown."""
+    """Confidence that a sub-unit change is real (not noise), capped: the count is unknown."""
     z = abs_delta_g / math.sqrt(max(level_var_g2, 1e-12))
     return round(cap * (1.0 - math.exp(-0.5 * max(z - 3.0, 0.0) ** 2)), 4)

@@ -12,8 +12,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 __all__ = [
-    "first_outside",
     "chi2_ratio_quantile",
+    "first_outside",
     "first_stable_window",
     "moving_mean",
     "prefix_sums",

@@ -42,23 +42,30 @@ def _ledger(last_event_id: str | None) -> int | None:
         return None  # not one of ours: start fresh
 
 
+async def _subscription(site: SiteDep, request: Request) -> AsyncIterator[Subscription]:
+    """Subscribe before the response starts, so that failing to is still a proper 503."""
+    hub = app_state(request).hub
+    if hub.stopping:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail="the server is stopping")
+    sub = await hub.subscribe(site)
+    try:
+        yield sub
+    finally:
+        hub.unsubscribe(sub)
+
+
 @router.get("/sites/{site}/live", response_class=EventSourceResponse, summary="live changes")
 async def live(
     site: SiteDep,
     request: Request,
+    sub: Annotated[Subscription, Depends(_subscription)],
     last_event_id: Annotated[str | None, Header(description="resume after this ledger id")] = None,
 ) -> AsyncIterator[ServerSentEvent]:
+    """Server-sent events of the site's movements, stock changes and alerts (see the module)."""
     state = app_state(request)
-    if state.hub.stopping:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail="the server is stopping")
-    sub = await state.hub.subscribe(site)
-    try:
-        async for event in _events(
-            state.hub, site, sub, _ledger(last_event_id), state.config.heartbeat_s
-        ):
-            yield event
-    finally:
-        state.hub.unsubscribe(sub)
+    after = _ledger(last_event_id)
+    async for event in _events(state.hub, site, sub, after, state.config.heartbeat_s):
+        yield event
 
 
 async def _events(

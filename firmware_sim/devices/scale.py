@@ -14,12 +14,13 @@ Gross grams at time t (ms) are the sum of:
   arriving as Poisson processes at ``vibration_rate_per_h`` and ``lean_rate_per_h``;
 - white noise ``noise_g`` (std) and the converter's quantisation step ``quantum_g``.
 
-Like an HX711, each sample integrates the transients over its conversion period (1/hz, four
-points averaged), so at 10 Hz a 10 Hz shake is mostly nulled and faster ringing aliases
-attenuated, as on the real converter; slow components are taken at the sample time. ``truth`` records every hand motion: when it began, when the shelf was stable again
-(the transient envelope below half the noise), and the true change in units and grams.
-``disturbances`` records vibration bursts and leans. Randomness comes from independent streams of
-one seed: the noise does not depend on how many motions were scheduled.
+Like an HX711, each sample integrates the transients over its conversion period (1/hz, four points
+averaged), so at 10 Hz a 10 Hz shake is mostly nulled and faster ringing aliases attenuated, as on
+the real converter; slow components are taken at the sample time. ``truth`` records every hand
+motion: when it began, when the shelf was stable again (the transient envelope below half the
+noise), and the true change in units and grams. ``disturbances`` records vibration bursts and leans.
+Randomness comes from independent streams of one seed: the noise does not depend on how many motions
+were scheduled.
 """
 
 from __future__ import annotations
@@ -29,7 +30,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from firmware_sim.devices.scale_transients import Transient, hand_motion, lean, vibration
+from firmware_sim.devices.scale_transients import (
+    SUBSAMPLES,
+    Transient,
+    hand_motion,
+    lean,
+    vibration,
+)
 
 __all__ = ["ScaleDevice", "ScaleTruth"]
 
@@ -115,16 +122,18 @@ class ScaleDevice:
         else:
             moved = [self._new_item() for _ in range(delta_units)]
             self._items.extend(moved)
-        motion, step_times = hand_motion(self._hand_rng, ts_ms, moved, self.noise_g)
+        motion, step_times = hand_motion(self._hand_rng, ts_ms, moved, self.noise_g, self.hz)
         self._add_transient(motion)
         self._steps.extend(_Step(t, g) for t, g in zip(step_times, moved, strict=True))
         self._steps.sort(key=lambda step: step.start_ms)
-        self.truth.append(ScaleTruth(ts_ms, motion.stable_ms, len(moved) * _sign(delta_units),
-                                     float(sum(moved))))
+        self.truth.append(
+            ScaleTruth(ts_ms, motion.stable_ms, len(moved) * _sign(delta_units), float(sum(moved)))
+        )
 
     def samples(self, t0_ms: int, t1_ms: int) -> list[float]:
         """Gross grams for [t0, t1): ``round((t1 - t0) * hz / 1000)`` samples evenly spaced."""
-        return self.samples_array(t0_ms, t1_ms).tolist()
+        grams: list[float] = self.samples_array(t0_ms, t1_ms).tolist()
+        return grams
 
     def samples_array(self, t0_ms: int, t1_ms: int) -> np.ndarray:
         """Same as ``samples`` as a float64 array (fast path for benchmarks)."""
@@ -133,7 +142,7 @@ class ScaleDevice:
         if self._origin_ms is None:
             self._start(float(t0_ms))
         self._schedule_disturbances(float(t1_ms))
-        grams = self._load(t_ms) + self._drift(t_ms) + self._transient_sum(t_ms)
+        grams: np.ndarray = self._load(t_ms) + self._drift(t_ms) + self._transient_sum(t_ms)
         grams += self._noise_rng.normal(0.0, self.noise_g, n) if self.noise_g > 0 else 0.0
         if self.quantum_g > 0:
             grams = np.round(grams / self.quantum_g) * self.quantum_g
@@ -157,11 +166,11 @@ class ScaleDevice:
 
     def _schedule_disturbances(self, t1_ms: float) -> None:
         while self._next_vibration_ms < t1_ms:
-            burst = vibration(self._env_rng, self._next_vibration_ms, self.noise_g)
+            burst = vibration(self._env_rng, self._next_vibration_ms, self.noise_g, self.hz)
             self._add_disturbance("vibration", burst)
             self._next_vibration_ms += self._wait_ms(self.vibration_rate_per_h)
         while self._next_lean_ms < t1_ms:
-            episode = lean(self._env_rng, self._next_lean_ms, self.noise_g)
+            episode = lean(self._env_rng, self._next_lean_ms, self.noise_g, self.hz)
             self._add_disturbance("lean", episode)
             self._next_lean_ms += self._wait_ms(self.lean_rate_per_h)
 
@@ -214,7 +223,7 @@ class ScaleDevice:
             return out
         last_ms = float(t_ms[-1])
         period_ms = 1000.0 / self.hz
-        offsets_ms = [period_ms * (k + 0.5) / _SUBSAMPLES for k in range(_SUBSAMPLES)]
+        offsets_ms = [period_ms * (k + 0.5) / SUBSAMPLES for k in range(SUBSAMPLES)]
         for tr in self._transients:
             if tr.start_ms > last_ms:
                 break
@@ -226,7 +235,6 @@ class ScaleDevice:
 
 
 _STEP_RAMP_MS = 120.0
-_SUBSAMPLES = 4  # points per conversion period averaged for transients (sinc-like filtering)
 
 
 @dataclass(slots=True)

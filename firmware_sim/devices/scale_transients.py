@@ -3,8 +3,9 @@
 A transient is a contact force (a hand or a body) that ramps in, holds with tremor and ramps out,
 followed by the damped ringing of the shelf once the contact is released. It adds nothing after it
 ends: the permanent change of a pick or a restock is the items' steps, scheduled separately.
-``stable_ms`` is when the ringing envelope falls below half the noise (the ground-truth moment the
-shelf is still again); ``end_ms`` is when it is negligible (1/20 of the noise).
+``stable_ms`` is when the ringing envelope, as the converter sees it (averaged over its conversion
+period), falls below half the noise (the ground-truth moment the shelf is still again); ``end_ms``
+is when it is negligible (1/20 of the noise).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-__all__ = ["Transient", "hand_motion", "lean", "vibration"]
+__all__ = ["SUBSAMPLES", "Transient", "conversion_gain", "hand_motion", "lean", "vibration"]
+
+SUBSAMPLES = 4  # points per conversion period averaged (an HX711 integrates over the period)
 
 _TWO_PI = 2.0 * math.pi
 
@@ -46,7 +49,7 @@ class Transient:
 
 
 def hand_motion(
-    rng: np.random.Generator, ts_ms: float, moved_g: Sequence[float], noise_g: float
+    rng: np.random.Generator, ts_ms: float, moved_g: Sequence[float], noise_g: float, hz: float
 ) -> tuple[Transient, list[float]]:
     """A hand that presses, takes or puts the items one by one, and lets go.
 
@@ -60,27 +63,35 @@ def hand_motion(
     release_ms = t + rng.uniform(150.0, 500.0)
     force_g = rng.uniform(20.0, 300.0)
     ring_g = rng.uniform(0.2, 0.6) * force_g + 0.05 * abs(sum(moved_g))
-    return _contact(rng, ts_ms, release_ms, force_g, ring_g, noise_g), step_times
+    return _contact(rng, ts_ms, release_ms, force_g, ring_g, noise_g, hz), step_times
 
 
-def lean(rng: np.random.Generator, ts_ms: float, noise_g: float) -> Transient:
+def lean(rng: np.random.Generator, ts_ms: float, noise_g: float, hz: float) -> Transient:
     """Someone rests on the shelf for 1 to 6 s, then lets go: no net change.
 
     Besides the hand tremor the force sways slowly (0.3 to 1.2 Hz, 5 % of it) with the body.
     """
     force_g = rng.uniform(100.0, 1500.0)
     release_ms = ts_ms + rng.uniform(1000.0, 6000.0)
-    contact = _contact(rng, ts_ms, release_ms, force_g, rng.uniform(0.2, 0.5) * force_g, noise_g)
+    ring_g = rng.uniform(0.2, 0.5) * force_g
+    contact = _contact(rng, ts_ms, release_ms, force_g, ring_g, noise_g, hz)
     sway = (0.05 * force_g, rng.uniform(0.3, 1.2), rng.uniform(0.0, _TWO_PI))  # postural sway
     return replace(contact, tremor=(*contact.tremor, sway))
 
 
-def vibration(rng: np.random.Generator, ts_ms: float, noise_g: float) -> Transient:
+def vibration(rng: np.random.Generator, ts_ms: float, noise_g: float, hz: float) -> Transient:
     """A bump on the gondola: a 4 to 25 Hz oscillation for 0.5 to 3 s, zero mean."""
     duration_ms = rng.uniform(500.0, 3000.0)
     shake = ((rng.uniform(5.0, 60.0), rng.uniform(4.0, 25.0), rng.uniform(0.0, _TWO_PI)),)
     ring = (rng.uniform(0.5, 3.0), rng.uniform(4.0, 25.0), rng.uniform(50.0, 150.0), 0.0)
-    return _finish(ts_ms, ts_ms + duration_ms, 0.0, duration_ms / 2.0, shake, ring, noise_g)
+    return _finish(ts_ms, ts_ms + duration_ms, 0.0, duration_ms / 2.0, shake, ring, noise_g, hz)
+
+
+def conversion_gain(signal_hz: float, sample_hz: float) -> float:
+    """Amplitude gain of averaging SUBSAMPLES points over one conversion period at signal_hz."""
+    x = math.pi * signal_hz / sample_hz
+    den = SUBSAMPLES * math.sin(x / SUBSAMPLES)
+    return 1.0 if abs(den) < 1e-12 else abs(math.sin(x) / den)
 
 
 def _contact(
@@ -90,6 +101,7 @@ def _contact(
     force_g: float,
     ring_g: float,
     noise_g: float,
+    hz: float,
 ) -> Transient:
     tremor_g = 0.03 * force_g + 1.5
     tremor = tuple(
@@ -98,7 +110,7 @@ def _contact(
     )
     ring = (ring_g, rng.uniform(5.0, 15.0), rng.uniform(80.0, 250.0), rng.uniform(0.0, _TWO_PI))
     ramp_ms = rng.uniform(80.0, 200.0)
-    return _finish(ts_ms, release_ms, force_g, ramp_ms, tremor, ring, noise_g)
+    return _finish(ts_ms, release_ms, force_g, ramp_ms, tremor, ring, noise_g, hz)
 
 
 def _finish(
@@ -109,8 +121,10 @@ def _finish(
     tremor: tuple[tuple[float, float, float], ...],
     ring: tuple[float, float, float, float],
     noise_g: float,
+    hz: float,
 ) -> Transient:
-    amp, _, decay_ms, _ = ring
+    ring_g, ring_hz, decay_ms, _ = ring
+    amp = ring_g * conversion_gain(ring_hz, hz)  # what the converter sees of the ringing
     floor_g = max(noise_g, 0.1)
     stable_ms = release_ms + decay_ms * math.log(max(amp / (0.5 * floor_g), 1.0))
     end_ms = release_ms + decay_ms * math.log(max(amp / (0.05 * floor_g), 1.0))

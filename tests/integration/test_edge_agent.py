@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -44,6 +44,20 @@ T = 1_763_719_200_000
 EPC = "3034257BF7194E4000001A85"
 WAIT_S = 20.0
 REPO = Path(__file__).resolve().parents[2]
+
+
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
+_LIVE: list[_Closable] = []  # closed by the autouse fixture `close_leftovers`, even on failure
+
+
+@pytest.fixture(autouse=True)
+def close_leftovers() -> Iterator[None]:
+    yield
+    while _LIVE:
+        _LIVE.pop().close()
 
 
 # --- a device-bus server ------------------------------------------------------------------
@@ -128,6 +142,7 @@ class Recorder:
         self._client.on_subscribe = lambda *args: self._subscribed.set()
         self._client.connect(host, int(port))
         self._client.loop_start()
+        _LIVE.append(self)
         assert self._subscribed.wait(WAIT_S), "subscriber did not subscribe"
 
     def _on_connect(self, client: mqtt.Client, *args: Any) -> None:
@@ -163,8 +178,10 @@ class Recorder:
             return ", ".join(f"{t.rsplit('/', 2)[-2:]}:{p[:60]!r}" for t, p, _ in self.messages)
 
     def close(self) -> None:
-        self._client.disconnect()
-        self._client.loop_stop()
+        if self in _LIVE:
+            _LIVE.remove(self)
+            self._client.disconnect()
+            self._client.loop_stop()
 
 
 def _decoded(topic: str, payload: bytes, prefix: str) -> Any:
@@ -221,6 +238,7 @@ class AgentThread:
         config = EdgeConfig.model_validate(raw_config)
         self._thread = threading.Thread(target=self._run, args=(config,), daemon=True)
         self._thread.start()
+        _LIVE.append(self)
 
     def _run(self, config: EdgeConfig) -> None:
         try:
@@ -229,6 +247,8 @@ class AgentThread:
             self.error = exc
 
     def close(self) -> None:
+        if self in _LIVE:
+            _LIVE.remove(self)
         self.stop.set()
         self._thread.join(WAIT_S)
         assert not self._thread.is_alive(), "the agent did not stop"
@@ -377,6 +397,12 @@ class EdgeProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
+        _LIVE.append(self)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")[-4000:]
@@ -486,3 +512,31 @@ def test_sigterm_during_a_broker_outage_exits_promptly_and_keeps_the_spool(
     assert edge.wait() == 0, edge.log()
     assert time.monotonic() - started < 5.0
     assert spool_backlog(spool) == 4, "unpublished batches stay for the next start"
+
+
+def test_a_batch_leaves_the_spool_only_when_the_broker_acknowledges_it(
+    fresh_mqtt_broker: MosquittoBroker, bus: DevBus, prefix: str, tmp_path: Path
+) -> None:
+    broker = fresh_mqtt_broker
+    recorder = Recorder(broker.url, prefix, f"{prefix}-rec", persistent=True)
+    AgentThread(edge_config(tmp_path, broker.url, prefix, bus))
+    bus.send("reader-1", StreamKind.RFID, rfid_frame(0))
+    recorder.wait_for("a first batch", lambda: len(recorder.seqs(StreamKind.RFID, "reader-1")) == 1)
+    spool = tmp_path / "edge.spool.sqlite"
+    wait_until("the first PUBACK", lambda: spool_backlog(spool) == 0)
+
+    assert broker._process is not None
+    hung = broker._process.pid  # a hung broker: the connection stays up, no PUBACK comes back
+    os.kill(hung, signal.SIGSTOP)
+    try:
+        for second in range(1, 6):
+            bus.send("reader-1", StreamKind.RFID, rfid_frame(second))
+        wait_until("5 batches spooled", lambda: spool_backlog(spool) == 5)
+        time.sleep(1.0)  # the publishes went out; were they taken for delivered?
+        assert spool_backlog(spool) == 5
+    finally:
+        os.kill(hung, signal.SIGCONT)
+    recorder.wait_for(
+        "all 6", lambda: set(recorder.seqs(StreamKind.RFID, "reader-1")) == set(range(6))
+    )
+    wait_until("an empty spool", lambda: spool_backlog(spool) == 0)

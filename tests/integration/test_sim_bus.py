@@ -64,8 +64,15 @@ def _assert_time_ordered(frames: list[Frame]) -> None:
 
 
 def test_every_client_gets_every_frame_valid_and_in_time_order(tmp_path: Path) -> None:
-    config = SimConfig(scenario="alerts", seed=1, speed=0, duration_s=600, start_ms=T0,
-                       wait_for_clients=2, truth_path=tmp_path / "truth.jsonl")
+    config = SimConfig(
+        scenario="alerts",
+        seed=1,
+        speed=0,
+        duration_s=600,
+        start_ms=T0,
+        wait_for_clients=2,
+        truth_path=tmp_path / "truth.jsonl",
+    )
     result, clients = _run_with_clients(config, lambda a: [Client(a), Client(a)])
     assert result.completed and result.end_ms == T0 + 600_000
     first, second = (c.frames() for c in clients)
@@ -76,8 +83,15 @@ def test_every_client_gets_every_frame_valid_and_in_time_order(tmp_path: Path) -
 
 
 def test_a_slow_client_slows_the_sim_down_but_loses_nothing(tmp_path: Path) -> None:
-    config = SimConfig(scenario="alerts", seed=2, speed=0, duration_s=300, start_ms=T0,
-                       wait_for_clients=1, queue_frames=4)
+    config = SimConfig(
+        scenario="alerts",
+        seed=2,
+        speed=0,
+        duration_s=300,
+        start_ms=T0,
+        wait_for_clients=1,
+        queue_frames=4,
+    )
     result, [client] = _run_with_clients(config, lambda a: [Client(a, pause_s=1.0)])
     assert len(client.frames()) == result.frames
     assert result.wall_s >= 0.5  # it had to wait for the client
@@ -85,8 +99,15 @@ def test_a_slow_client_slows_the_sim_down_but_loses_nothing(tmp_path: Path) -> N
 
 def test_speed_zero_runs_an_hour_of_store_time_in_seconds(tmp_path: Path) -> None:
     truth = tmp_path / "truth.jsonl"
-    config = SimConfig(scenario="steady", seed=3, speed=0, duration_s=3600, start_ms=T0,
-                       wait_for_clients=1, truth_path=truth)
+    config = SimConfig(
+        scenario="steady",
+        seed=3,
+        speed=0,
+        duration_s=3600,
+        start_ms=T0,
+        wait_for_clients=1,
+        truth_path=truth,
+    )
     result, [client] = _run_with_clients(config, lambda a: [Client(a)])
     assert result.completed and result.wall_s < 60, result.wall_s
     frames = client.frames()
@@ -95,16 +116,18 @@ def test_speed_zero_runs_an_hour_of_store_time_in_seconds(tmp_path: Path) -> Non
     records = read_truth(truth)
     assert records[-1]["kind"] == "checkpoint" and records[-1]["ts"] == T0 + 3_600_000
     assert records[-1]["stock"] == result.final_stock
-    site = load_site((Path(__file__).parents[2] / "firmware_sim").as_posix() and
-                     _site_text(tmp_path, "steady"))
-    stock_locations = [loc.id for loc in site.locations if loc.kind in ("shelf", "storage", "cooler")]
+    site = load_site(_site_text(tmp_path, "steady"))
+    stock_locations = [
+        loc.id for loc in site.locations if loc.kind in ("shelf", "storage", "cooler")
+    ]
     assert replay(records, stock_locations) == result.final_stock
 
 
 def _site_text(tmp_path: Path, scenario: str) -> str:
     out = tmp_path / f"{scenario}-site.yaml"
-    code = shelfsense_main(["sim", "--scenario", scenario, "--speed", "0", "--duration-s", "1",
-                            "--site-out", str(out)])
+    code = shelfsense_main(
+        ["sim", "--scenario", scenario, "--speed", "0", "--duration-s", "1", "--site-out", str(out)]
+    )
     assert code == 0
     return out.read_text()
 
@@ -120,8 +143,9 @@ def test_speed_paces_store_time_against_the_wall_clock() -> None:
 def test_stop_ends_the_run_early_with_a_final_checkpoint(tmp_path: Path) -> None:
     stop = threading.Event()
     truth = tmp_path / "truth.jsonl"
-    config = SimConfig(scenario="demo", speed=60, duration_s=3600, start_ms=T0, listen=None,
-                       truth_path=truth)
+    config = SimConfig(
+        scenario="demo", speed=60, duration_s=3600, start_ms=T0, listen=None, truth_path=truth
+    )
     timer = threading.Timer(0.5, stop.set)
     timer.start()
     result = run_sim(config, stop=stop, sink=lambda line: None)
@@ -135,9 +159,25 @@ def test_the_cli_writes_a_site_file_and_a_gateway_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     site, gateway = tmp_path / "site.yaml", tmp_path / "gw.yaml"
-    code = shelfsense_main(["sim", "--scenario", "demo", "--speed", "0", "--duration-s", "30",
-                            "--start-ms", str(T0), "--truth", str(tmp_path / "t.jsonl"),
-                            "--site-out", str(site), "--gateway-out", str(gateway)])
+    code = shelfsense_main(
+        [
+            "sim",
+            "--scenario",
+            "demo",
+            "--speed",
+            "0",
+            "--duration-s",
+            "30",
+            "--start-ms",
+            str(T0),
+            "--truth",
+            str(tmp_path / "t.jsonl"),
+            "--site-out",
+            str(site),
+            "--gateway-out",
+            str(gateway),
+        ]
+    )
     assert code == 0
     out = capsys.readouterr().out
     assert "device bus listening on 127.0.0.1:" in out and "done: scenario demo" in out

@@ -14,13 +14,13 @@ from firmware_sim.sitegen import gateway_config, site_yaml
 from firmware_sim.store import replay
 from shelfsense.devbus import decode_frame, encode_frame
 from shelfsense.epc import decode_epc
-from shelfsense.site import load_site
+from shelfsense.site import EnvDevice, load_site
 
 T0 = 1_763_719_200_000
+Run = tuple[Simulation, list[dict[str, Any]], list[OutFrame]]
 
 
-def _run(name: str, seed: int, store_s: float) -> tuple[Simulation, list[dict[str, Any]],
-                                                       list[OutFrame]]:
+def _run(name: str, seed: int, store_s: float) -> Run:
     sim = Simulation(get_scenario(name), seed=seed, start_ms=T0)
     records, frames = sim.begin(), []
     for _ in range(round(store_s * 1000 / sim.scenario.step_ms)):
@@ -32,12 +32,12 @@ def _run(name: str, seed: int, store_s: float) -> tuple[Simulation, list[dict[st
 
 
 @pytest.fixture(scope="module")
-def demo_run() -> tuple[Simulation, list[dict[str, Any]], list[OutFrame]]:
+def demo_run() -> Run:
     return _run("demo", 11, 1200)
 
 
 @pytest.fixture(scope="module")
-def alerts_run() -> tuple[Simulation, list[dict[str, Any]], list[OutFrame]]:
+def alerts_run() -> Run:
     return _run("alerts", 0, 3600)
 
 
@@ -60,15 +60,16 @@ def test_demo_is_the_size_the_issue_asks_for() -> None:
     assert 250 <= tagged <= 350
 
 
-def test_every_epc_decodes_to_its_products_gtin(demo_run: Any) -> None:
+def test_every_epc_decodes_to_its_products_gtin(demo_run: Run) -> None:
     sim, _, _ = demo_run
+    gtins = {p.sku: p.gtin for p in sim.store.site.products}
     for item in sim.store.items.values():
         info = decode_epc(item.epc)
-        assert info is not None and info.gtin == sim.store.site.product(item.sku).gtin
+        assert info is not None and info.gtin == gtins[item.sku]
         assert int(info.serial) == item.serial
 
 
-def test_every_checkpoint_equals_the_replayed_movement_log(demo_run: Any) -> None:
+def test_every_checkpoint_equals_the_replayed_movement_log(demo_run: Run) -> None:
     sim, records, _ = demo_run
     locations = sim.store.stock_locations()
     checkpoints = [i for i, r in enumerate(records) if r["kind"] == "checkpoint"]
@@ -78,14 +79,14 @@ def test_every_checkpoint_equals_the_replayed_movement_log(demo_run: Any) -> Non
     assert records[-1]["stock"] == sim.store.stock()
 
 
-def test_every_item_is_in_exactly_one_place_and_none_is_lost(demo_run: Any) -> None:
+def test_every_item_is_in_exactly_one_place_and_none_is_lost(demo_run: Run) -> None:
     sim, records, _ = demo_run
     last_to = {r["epc"]: r["to"] for r in records if "epc" in r}
     assert last_to == sim.store.spot
     assert sum(len(sim.store.epcs_at(s)) for s in set(sim.store.spot.values())) == len(last_to)
 
 
-def test_truth_is_in_time_order_and_the_demo_is_busy(demo_run: Any) -> None:
+def test_truth_is_in_time_order_and_the_demo_is_busy(demo_run: Run) -> None:
     _, records, _ = demo_run
     ts = [r["ts"] for r in records]
     assert ts == sorted(ts)
@@ -96,8 +97,14 @@ def test_truth_is_in_time_order_and_the_demo_is_busy(demo_run: Any) -> None:
 def test_staff_restock_tidy_and_receive_deliveries() -> None:
     demo = get_scenario("demo")
     assert demo.activity is not None
-    busy = dataclasses.replace(demo.activity, shoppers_per_h=120, misplace_prob=0.5,
-                               restock_every_s=120, tidy_every_s=120, delivery_every_s=300)
+    busy = dataclasses.replace(
+        demo.activity,
+        shoppers_per_h=120,
+        misplace_prob=0.5,
+        restock_every_s=120,
+        tidy_every_s=120,
+        delivery_every_s=300,
+    )
     sim = Simulation(dataclasses.replace(demo, activity=busy), seed=2, start_ms=T0)
     records = sim.begin()
     for _ in range(600 * 4):
@@ -110,7 +117,7 @@ def test_staff_restock_tidy_and_receive_deliveries() -> None:
     assert replay(records, sim.store.stock_locations()) == sim.store.stock()
 
 
-def test_frames_are_valid_and_tile_time_per_device(demo_run: Any) -> None:
+def test_frames_are_valid_and_tile_time_per_device(demo_run: Run) -> None:
     sim, _, frames = demo_run
     last_t1: dict[str, int] = {}
     for out in frames:
@@ -128,7 +135,7 @@ def test_the_same_seed_gives_the_same_run() -> None:
     assert a != c
 
 
-def test_alerts_picks_a_shelf_below_min_qty_and_empties_another(alerts_run: Any) -> None:
+def test_alerts_picks_a_shelf_below_min_qty_and_empties_another(alerts_run: Run) -> None:
     sim, records, _ = alerts_run
     min_qty = {loc.id: loc.min_qty for loc in sim.scenario.site.locations}
     at_20_min = next(r for r in records if r["kind"] == "checkpoint" and r["ts"] >= T0 + 1_260_000)
@@ -141,22 +148,28 @@ def test_alerts_picks_a_shelf_below_min_qty_and_empties_another(alerts_run: Any)
     assert final["RICE-1K|floor/aisle-1/shelf-2"] > 0
 
 
-def test_alerts_warms_the_cooler_longer_than_the_excursion_duration(alerts_run: Any) -> None:
+def test_alerts_warms_the_cooler_longer_than_the_excursion_duration(alerts_run: Run) -> None:
     sim, records, frames = alerts_run
-    probe = next(d for d in sim.scenario.site.devices if d.kind == "env")
+    probe = next(d for d in sim.scenario.site.devices if isinstance(d, EnvDevice))
     swings = [r for r in records if r["kind"] == "excursion"]
     assert [s["state"] for s in swings] == ["out_of_range", "in_range"]
-    assert (swings[1]["ts"] - swings[0]["ts"]) / 1000 > probe.excursion_after_s  # type: ignore[union-attr]
+    assert (swings[1]["ts"] - swings[0]["ts"]) / 1000 > probe.excursion_after_s
     temps = [r["temp_c"] for f in frames if f.kind == "env" for r in f.body["readings"]]
     assert max(temps) > 10.0 and abs(temps[-1] - 3.0) < 0.5
     assert {r["location"] for r in records if r["kind"] == "setpoint"} == {COOLER}
 
 
-def test_alerts_notes_say_what_should_open(alerts_run: Any) -> None:
+def test_alerts_notes_say_what_should_open(alerts_run: Run) -> None:
     _, records, _ = alerts_run
     expected = [r["expect"] for r in records if r["kind"] == "note"]
-    assert expected == ["expiry", "low_stock", "out_of_stock", "temp_excursion", "low_stock",
-                        "cleared"]
+    assert expected == [
+        "expiry",
+        "low_stock",
+        "out_of_stock",
+        "temp_excursion",
+        "low_stock",
+        "cleared",
+    ]
 
 
 def test_steady_devices_read_nearly_every_tag_every_round() -> None:
@@ -165,5 +178,6 @@ def test_steady_devices_read_nearly_every_tag_every_round() -> None:
     seen = Counter(e for f in rfid for e in f.body["cols"]["epc"])
     on_shelf = sim.store.epcs_at("floor/aisle-1/shelf-1")
     assert on_shelf and all(seen[e] >= 0.8 * len(rfid) for e in on_shelf)
-    reads = [(e, a) for f in rfid for e, a in zip(f.body["cols"]["epc"], f.body["cols"]["ant"])]
+    cols = [f.body["cols"] for f in rfid]
+    reads = [(e, a) for c in cols for e, a in zip(c["epc"], c["ant"], strict=True)]
     assert all(sim.store.spot[e] == f"floor/aisle-1/shelf-{a}" for e, a in reads)  # no cross reads

@@ -68,8 +68,14 @@ def test_a_take_never_takes_more_than_is_there(store: SimStore) -> None:
 
 def test_weight_shelf_changes_are_unit_records(store: SimStore) -> None:
     [pick] = store.apply(Take(T0, "s1", SCALE, 4))
-    assert pick == {"ts": T0, "kind": "pick", "sku": "COLA-330", "location": SCALE,
-                    "delta": -4, "units": 6}
+    assert pick == {
+        "ts": T0,
+        "kind": "pick",
+        "sku": "COLA-330",
+        "location": SCALE,
+        "delta": -4,
+        "units": 6,
+    }
     [restock] = store.apply(Put(T0 + 10, "staff", SCALE, 12))
     assert restock["delta"] == 12 and restock["units"] == 18
 
@@ -90,8 +96,12 @@ def test_a_delivery_creates_new_serials_outside(store: SimStore) -> None:
 
 
 def test_every_item_is_in_exactly_one_place(store: SimStore) -> None:
-    _all_records(store, Take(T0, "a", SHELF, 2), Put(T0 + 1, "a", SHELF_2, 1),
-                 Carry(T0 + 2, "a", f"{DOOR}#inside"))
+    _all_records(
+        store,
+        Take(T0, "a", SHELF, 2),
+        Put(T0 + 1, "a", SHELF_2, 1),
+        Carry(T0 + 2, "a", f"{DOOR}#inside"),
+    )
     spots = [store.spot[e] for e in store.items]
     assert len(spots) == len(store.items)
     listed = sum(store.count_at(s) for s in set(spots) if s not in store.units)
@@ -103,10 +113,15 @@ def test_replaying_the_records_gives_the_stock() -> None:
     fresh = SimStore(alerts().site, seed=2)
     history += fresh.place(T0, SHELF, "PASTA-500", 6)
     history += fresh.place(T0, SCALE, "COLA-330", 5)
-    history += _all_records(fresh, Take(T0 + 1, "a", SHELF, 2), Take(T0 + 2, "a", SCALE, 2),
-                            Put(T0 + 3, "a", SHELF_2, 1, kind=TruthKind.MISPLACE),
-                            Carry(T0 + 4, "a", OUTSIDE), Setpoint(T0 + 5, COOLER, 9.0),
-                            note(T0 + 6, expect="x"))
+    history += _all_records(
+        fresh,
+        Take(T0 + 1, "a", SHELF, 2),
+        Take(T0 + 2, "a", SCALE, 2),
+        Put(T0 + 3, "a", SHELF_2, 1, kind=TruthKind.MISPLACE),
+        Carry(T0 + 4, "a", OUTSIDE),
+        Setpoint(T0 + 5, COOLER, 9.0),
+        note(T0 + 6, expect="x"),
+    )
     assert replay(history, fresh.stock_locations()) == fresh.stock()
     assert fresh.stock()["PASTA-500|floor/aisle-1/shelf-2"] == 1
 

@@ -19,8 +19,9 @@ from ingest.weight_baseline import BaselineConfig, BaselineTracker
 TARE_G = 1500.0
 
 
-def _feed(tracker: ScaleTracker, grams: np.ndarray, hz: float, *, batch_s: float = 1.0,
-          t0_ms: int = 0) -> list[WeightEvent]:
+def _feed(
+    tracker: ScaleTracker, grams: np.ndarray, hz: float, *, batch_s: float = 1.0, t0_ms: int = 0
+) -> list[WeightEvent]:
     """Feed a whole trace in batches of batch_s seconds (the last one may be shorter)."""
     per = round(batch_s * hz)
     events: list[WeightEvent] = []
@@ -29,18 +30,33 @@ def _feed(tracker: ScaleTracker, grams: np.ndarray, hz: float, *, batch_s: float
     return events
 
 
-def _level(seconds: float, hz: float, grams: float, noise_g: float, rng: np.random.Generator,
-           ) -> np.ndarray:
+def _level(
+    seconds: float,
+    hz: float,
+    grams: float,
+    noise_g: float,
+    rng: np.random.Generator,
+) -> np.ndarray:
     n = round(seconds * hz)
     return grams + rng.normal(0.0, noise_g, n)
 
 
-def _hand(hz: float, before_g: float, after_g: float, noise_g: float, rng: np.random.Generator,
-          *, press_g: float = 120.0, seconds: float = 1.5) -> np.ndarray:
+def _hand(
+    hz: float,
+    before_g: float,
+    after_g: float,
+    noise_g: float,
+    rng: np.random.Generator,
+    *,
+    press_g: float = 120.0,
+    seconds: float = 1.5,
+) -> np.ndarray:
     """A hand: presses with tremor, the load changes half way, release ringing."""
     t = np.arange(round(seconds * hz)) / hz
     load = np.where(t < seconds / 2, before_g, after_g)
-    tremor = 0.05 * press_g * np.sin(2 * np.pi * 3.3 * t) + 0.04 * press_g * np.sin(2 * np.pi * 0.7 * t)
+    tremor = 0.05 * press_g * np.sin(2 * np.pi * 3.3 * t) + 0.04 * press_g * np.sin(
+        2 * np.pi * 0.7 * t
+    )
     ring_t = np.arange(round(0.6 * hz)) / hz
     ring = 0.4 * press_g * np.exp(-ring_t / 0.12) * np.sin(2 * np.pi * 9.0 * ring_t)
     pressed = load + press_g + tremor + rng.normal(0.0, noise_g, t.size)
@@ -52,15 +68,33 @@ def _tracker(unit_g: float = 55.0, **kw: float) -> ScaleTracker:
     return ScaleTracker(ScaleConfig(unit_weight_g=unit_g, tare_g=TARE_G, **kw))
 
 
-def _device(hz: float, unit_g: float = 55.0, units: int = 20, noise_g: float = 1.0,
-            seed: int = 1, **kw: float) -> ScaleDevice:
+def _device(
+    hz: float,
+    unit_g: float = 55.0,
+    units: int = 20,
+    noise_g: float = 1.0,
+    seed: int = 1,
+    **kw: float,
+) -> ScaleDevice:
     kw = {"vibration_rate_per_h": 0.0, "lean_rate_per_h": 0.0, **kw}
-    return ScaleDevice(device_id="s", hz=hz, tare_g=TARE_G, unit_weight_g=unit_g, units=units,
-                       noise_g=noise_g, seed=seed, **kw)
+    return ScaleDevice(
+        device_id="s",
+        hz=hz,
+        tare_g=TARE_G,
+        unit_weight_g=unit_g,
+        units=units,
+        noise_g=noise_g,
+        seed=seed,
+        **kw,
+    )
 
 
-def _run_device(dev: ScaleDevice, tracker: ScaleTracker, end_ms: int, batch_ms: int = 1000,
-                ) -> list[WeightEvent]:
+def _run_device(
+    dev: ScaleDevice,
+    tracker: ScaleTracker,
+    end_ms: int,
+    batch_ms: int = 1000,
+) -> list[WeightEvent]:
     events: list[WeightEvent] = []
     for t0 in range(0, end_ms, batch_ms):
         events += tracker.feed(t0, dev.hz, dev.samples(t0, t0 + batch_ms))
@@ -72,8 +106,15 @@ def _run_device(dev: ScaleDevice, tracker: ScaleTracker, end_ms: int, batch_ms: 
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("unit_weight_g", 0.0), ("unit_weight_g", -5.0), ("stable_hold_ms", 0), ("unit_cv", -0.1),
-     ("max_band_units", 0.7), ("min_hold_samples", 1), ("noise_hint_g", math.nan)],
+    [
+        ("unit_weight_g", 0.0),
+        ("unit_weight_g", -5.0),
+        ("stable_hold_ms", 0),
+        ("unit_cv", -0.1),
+        ("max_band_units", 0.7),
+        ("min_hold_samples", 1),
+        ("noise_hint_g", math.nan),
+    ],
 )
 def test_config_rejects_nonsense_with_the_field_name(field: str, value: float) -> None:
     args = {"unit_weight_g": 55.0, "tare_g": TARE_G, field: value}
@@ -113,14 +154,20 @@ def test_pick_or_restock_of_several_units_is_one_counted_event(hz: float, delta_
 def test_hand_pressing_while_taking_an_item_is_one_pick() -> None:
     rng = np.random.default_rng(3)
     hz, before, after = 80.0, TARE_G + 10 * 55.0, TARE_G + 9 * 55.0
-    trace = np.concatenate((_level(5, hz, before, 0.5, rng), _hand(hz, before, after, 0.5, rng),
-                            _level(5, hz, after, 0.5, rng)))
+    trace = np.concatenate(
+        (
+            _level(5, hz, before, 0.5, rng),
+            _hand(hz, before, after, 0.5, rng),
+            _level(5, hz, after, 0.5, rng),
+        )
+    )
     events = _feed(_tracker(), trace, hz)
     assert [(e.kind, e.units, e.ambiguous) for e in events] == [(WeightEventKind.PICK, 1, False)]
 
 
-@pytest.mark.parametrize(("take", "put", "expected"), [(1, 1, []), (2, 1, [("pick", 1)]),
-                                                        (1, 3, [("restock", 2)])])
+@pytest.mark.parametrize(
+    ("take", "put", "expected"), [(1, 1, []), (2, 1, [("pick", 1)]), (1, 3, [("restock", 2)])]
+)
 def test_pick_and_put_inside_one_motion_report_the_net_change(
     take: int, put: int, expected: list[tuple[str, int]]
 ) -> None:
@@ -137,8 +184,13 @@ def test_vibration_burst_is_no_movement(hz: float) -> None:
     level = TARE_G + 400.0
     t = np.arange(round(2.0 * hz)) / hz
     shake = 40.0 * np.sin(np.pi * t / 2.0) * np.sin(2 * np.pi * 6.3 * t)
-    trace = np.concatenate((_level(5, hz, level, 1.0, rng), level + shake + rng.normal(0, 1.0, t.size),
-                            _level(5, hz, level, 1.0, rng)))
+    trace = np.concatenate(
+        (
+            _level(5, hz, level, 1.0, rng),
+            level + shake + rng.normal(0, 1.0, t.size),
+            _level(5, hz, level, 1.0, rng),
+        )
+    )
     tracker = _tracker()
     assert _feed(tracker, trace, hz) == []
     assert tracker.state is ScaleState.STABLE
@@ -171,11 +223,20 @@ def test_drift_and_creep_over_hours_are_tracked_not_reported() -> None:
 # -- ambiguity -----------------------------------------------------------------------------------
 
 
-def _step_events(before_g: float, after_g: float, unit_g: float, hz: float = 80.0,
-                 ) -> list[WeightEvent]:
+def _step_events(
+    before_g: float,
+    after_g: float,
+    unit_g: float,
+    hz: float = 80.0,
+) -> list[WeightEvent]:
     rng = np.random.default_rng(9)
-    trace = np.concatenate((_level(5, hz, before_g, 0.5, rng), _hand(hz, before_g, after_g, 0.5, rng),
-                            _level(5, hz, after_g, 0.5, rng)))
+    trace = np.concatenate(
+        (
+            _level(5, hz, before_g, 0.5, rng),
+            _hand(hz, before_g, after_g, 0.5, rng),
+            _level(5, hz, after_g, 0.5, rng),
+        )
+    )
     return _feed(_tracker(unit_g), trace, hz)
 
 
@@ -201,7 +262,11 @@ def test_change_within_the_noise_is_no_event() -> None:
 def test_stock_is_unknown_until_the_first_stable_level_then_counted() -> None:
     rng = np.random.default_rng(1)
     tracker = _tracker(55.0)
-    assert (tracker.state, tracker.units, tracker.stable_gross_g) == (ScaleState.UNKNOWN, None, None)
+    assert (tracker.state, tracker.units, tracker.stable_gross_g) == (
+        ScaleState.UNKNOWN,
+        None,
+        None,
+    )
     _feed(tracker, _level(3, 80.0, TARE_G + 12 * 55.0 + 4.0, 1.0, rng), 80.0)
     assert tracker.state is ScaleState.STABLE
     assert tracker.units == 12
@@ -224,7 +289,12 @@ def test_whole_units_gone_across_a_gap_are_a_clean_pick() -> None:
     tracker = _tracker()
     _feed(tracker, _level(5, 10.0, TARE_G + 550.0, 1.0, rng), 10.0)
     (ev,) = _feed(tracker, _level(5, 10.0, TARE_G + 440.0, 1.0, rng), 10.0, t0_ms=60_000)
-    assert (ev.kind, ev.units, ev.ambiguous, ev.across_gap) == (WeightEventKind.PICK, 2, False, True)
+    assert (ev.kind, ev.units, ev.ambiguous, ev.across_gap) == (
+        WeightEventKind.PICK,
+        2,
+        False,
+        True,
+    )
     assert ev.started_ms == 5_000  # the last moment the scale was observed
     assert tracker.units == 8
 
