@@ -227,9 +227,7 @@ class LiveHub:
             return []
         events: list[LiveEvent] = []
         if notice.movement_ids:
-            moved = await live_queries.movements_of(
-                conn, notice.site, list(notice.movement_ids), notice.ledger_id
-            )
+            moved = await live_queries.movements_of(conn, notice.site, list(notice.movement_ids))
             events.append(encode("movement", moved, notice.ledger_id))
         if notice.stock_changed:
             changed = _changed_stock(cache, await queries.stock_now(conn, notice.site))

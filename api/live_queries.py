@@ -16,18 +16,23 @@ class LedgerMovement(MovementRow):
     ledger_id: int | None
 
 
-async def movements_of(
-    conn: Connection, site: str, ids: list[int], ledger_id: int
-) -> list[MovementRow]:
-    """The movements a notification names: its ids, plus all of its ledger batch (the id list
-    in a notification may be truncated)."""
+async def movements_of(conn: Connection, site: str, ids: list[int]) -> list[MovementRow]:
+    """The movements of the commit a notification announces.
+
+    Its id list may be truncated (ingest sends the first ids only), so this takes every movement
+    recorded in the same transaction as the smallest listed id: ``recorded_at`` defaults to
+    ``now()``, which is one value per transaction. The scan starts at that id (primary key).
+    """
+    if not ids:
+        return []
     return await fetch(
         conn,
         MovementRow,
         f"""select {MOVEMENT_COLUMNS} from movements
-            where site_id = %(site)s and (id = any(%(ids)s) or ledger_id = %(ledger)s)
+            where site_id = %(site)s and id >= %(first)s
+              and recorded_at = (select recorded_at from movements where id = %(first)s)
             order by ts, id""",
-        {"site": site, "ids": ids, "ledger": ledger_id},
+        {"site": site, "first": min(ids)},
     )
 
 

@@ -35,6 +35,7 @@ from ingest.rfid_arbitration import (
     best_other,
     move_target,
     own_mean_rssi,
+    settle_location,
 )
 from ingest.rfid_portal import Traversal, decide
 from ingest.rfid_state import Device, Loc, Tag, degradation, read_prob_lower, window_rounds
@@ -191,11 +192,13 @@ class TagTracker:
         for epc, tag in list(self._tentative.items()):
             if now_ms - tag.first_ts_ms < cfg.arrive_settle_ms:
                 continue
-            ch = best_other(tag, now_ms, cfg)
+            ch, lead_db = settle_location(tag, now_ms, cfg)
             if ch is None or now_ms - tag.last_ts_ms > cfg.max_window_ms:
                 self._forget(epc)
                 continue
             if tag.n_sum < cfg.arrive_min_reads:
+                continue
+            if lead_db < cfg.hysteresis_db and now_ms - tag.first_ts_ms < 5 * cfg.arrive_settle_ms:
                 continue
             del self._tentative[epc]
             first = _first_ts(tag, ch.location)
@@ -277,7 +280,7 @@ class TagTracker:
         """A silent tag moved (rather than left) if it is heard loud elsewhere since."""
         cfg = self._cfg
         return (
-            ch.cnt >= cfg.move_min_reads
+            ch.cnt >= 0.5
             and ch.last_ms > tag.last_ts_ms
             and ch.mean_rssi_dbm >= own_mean_rssi(tag) - cfg.hysteresis_db / 2
         )

@@ -8,8 +8,8 @@ n-weighted RSSI sum. A location's score is
 so a neighbour's cross-reads (weaker and rarer) lose on both terms. A challenger replaces the
 confirmed location only when, for `move_dwell_ms` without interruption, it has at least
 `move_min_reads` decayed reads and either beats the confirmed score by `hysteresis_db` or the
-confirmed location has been silent long enough (`move_silence_delta`) while the challenger is at
-least as loud. The hysteresis and the dwell stop tags flapping between neighbouring shelves.
+confirmed location has been silent long enough (`move_silence_delta`) while the challenger is
+nearly as loud (within hysteresis_db / 2). The hysteresis and the dwell stop tags flapping between neighbouring shelves.
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ def _leads(tag: Tag, ch: Challenger, cfg: TrackerConfig) -> bool:
         return False
     if ch.score_db >= ch.own_score_db + cfg.hysteresis_db:
         return True
-    if ch.mean_rssi_dbm < own_mean_rssi(tag):
+    if ch.mean_rssi_dbm < own_mean_rssi(tag) - cfg.hysteresis_db / 2:
         return False
     loc = tag.loc
     if loc is None:
@@ -133,6 +133,20 @@ def _leads(tag: Tag, ch: Challenger, cfg: TrackerConfig) -> bool:
     return silent_rounds >= math.log(1.0 / cfg.move_silence_delta) / -math.log1p(-p)
 
 
-def settle_location(tag: Tag, now_ms: int, cfg: TrackerConfig) -> Challenger | None:
-    """For a tentative tag (all evidence in `ev`): the best location so far."""
-    return best_other(tag, now_ms, cfg)
+def settle_location(tag: Tag, now_ms: int, cfg: TrackerConfig) -> tuple[Challenger | None, float]:
+    """For a tentative tag (all evidence in `ev`): the best location and its lead (dB) over the
+    runner-up (+inf when it is the only one)."""
+    best = best_other(tag, now_ms, cfg)
+    if best is None or tag.ev is None or len(tag.ev) < 2:
+        return best, math.inf
+    tau = cfg.arbitration_tau_ms
+    runner_up = max(
+        score_db(
+            e[CNT] * decayed(1.0, int(e[T_MS]), now_ms, tau),
+            e[RSUM] * decayed(1.0, int(e[T_MS]), now_ms, tau),
+            cfg,
+        )
+        for k, e in tag.ev.items()
+        if k != best.location
+    )
+    return best, best.score_db - runner_up

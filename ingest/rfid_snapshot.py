@@ -86,6 +86,7 @@ def load(
             float(resume_clock),
             int(resume_ms),
         )
+        loc.rate = float(rate)
         for epc in order:
             if epc in tags and tags[epc].loc is loc:
                 loc.present[epc] = tags[epc]
@@ -94,6 +95,9 @@ def load(
         if dev is not None:
             dev.frontier_ms, dev.last_ants = frontier, frozenset(ants)
             dev.offline, dev.rounds_per_s = bool(offline), float(rounds_per_s)
+            for port in dev.last_ants:
+                if port in dev.ports:
+                    dev.ports[port][1].live_ports.add((key, port))
     for epc, portal, device, values in snap.get("traversals", []):
         if device in devices:
             tr = Traversal(portal, 0)

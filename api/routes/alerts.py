@@ -23,5 +23,6 @@ async def alerts(
     status: Annotated[AlertStatus | None, Query(description="only alerts in this status")] = None,
     limit: Annotated[int | None, Query(ge=1, description="at most this many")] = None,
 ) -> list[AlertRow]:
+    """Alerts ordered by opened_at (all statuses unless `status` is given)."""
     cap = min(limit or config.list_limit_max, config.list_limit_max)
     return await queries.alerts(conn, site, status=status, limit=cap)

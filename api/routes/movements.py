@@ -39,6 +39,8 @@ async def movements(
     epc: Annotated[str | None, Query()] = None,
     kind: Annotated[str | None, Query()] = None,
 ) -> list[MovementRow]:
+    """Movements with `since <= ts < until` (default: the 24 h before `until` or now), ordered
+    by (ts, id). A full page sets `X-Next-After-Id`: pass it as `after_id` to read on."""
     end = parse_instant("until", until)
     start = parse_instant("since", since) or (end or datetime.now(UTC)) - timedelta(
         seconds=config.movements_window_s

@@ -28,6 +28,8 @@ async def stock(
     sku: Annotated[str | None, Query(description="only this product")] = None,
     location: Annotated[str | None, Query(description="only this location")] = None,
 ) -> list[StockRow]:
+    """Cells with qty > 0, plus cells in state `out` or `unknown` whatever their qty, ordered
+    by location then sku. With `at`: each cell's last change at or before that instant."""
     instant = parse_instant("at", at)
     if instant is None:
         return await queries.stock_now(conn, site, sku=sku, location=location)

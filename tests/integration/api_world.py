@@ -13,7 +13,7 @@ import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -283,3 +283,41 @@ def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:
         threading.Event().wait(0.02)
     with httpx.Client() as client:
         client.get(f"http://127.0.0.1:{server.config.port}/api/v1/health").raise_for_status()
+
+
+@dataclass
+class Event:
+    event: str | None = None
+    data: str = ""
+    id: str | None = None
+    comments: list[str] = field(default_factory=list)
+
+    def rows(self) -> list[dict[str, object]]:
+        rows: list[dict[str, object]] = json.loads(self.data)
+        return rows
+
+
+def events(response: httpx.Response) -> Iterator[Event]:
+    """Parse a text/event-stream into events (comment-only blocks included)."""
+    current = Event()
+    for line in response.iter_lines():
+        if line == "":
+            yield current
+            current = Event()
+        elif line.startswith(":"):
+            current.comments.append(line[1:].strip())
+        else:
+            name, _, value = line.partition(":")
+            value = value.removeprefix(" ")
+            if name == "data":
+                current.data = f"{current.data}\n{value}" if current.data else value
+            elif name in ("event", "id"):
+                setattr(current, name, value)
+
+
+def next_event(stream: Iterator[Event]) -> Event:
+    """The next event with a name (skipping keepalive comments)."""
+    for event in stream:
+        if event.event is not None:
+            return event
+    raise AssertionError("the stream ended")

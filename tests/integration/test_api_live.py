@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -13,10 +13,13 @@ from api_world import (
     SHELF1,
     SITE,
     T0,
+    Event,
     World,
     add_movement,
     auth,
     connect,
+    events,
+    next_event,
     seed_world,
     served_api,
     set_cell,
@@ -24,44 +27,6 @@ from api_world import (
 
 pytestmark = pytest.mark.integration
 LIVE = f"/api/v1/sites/{SITE}/live"
-
-
-@dataclass
-class Event:
-    event: str | None = None
-    data: str = ""
-    id: str | None = None
-    comments: list[str] = field(default_factory=list)
-
-    def rows(self) -> list[dict[str, object]]:
-        rows: list[dict[str, object]] = json.loads(self.data)
-        return rows
-
-
-def events(response: httpx.Response) -> Iterator[Event]:
-    """Parse a text/event-stream into events (comment-only blocks included)."""
-    current = Event()
-    for line in response.iter_lines():
-        if line == "":
-            yield current
-            current = Event()
-        elif line.startswith(":"):
-            current.comments.append(line[1:].strip())
-        else:
-            name, _, value = line.partition(":")
-            value = value.removeprefix(" ")
-            if name == "data":
-                current.data = f"{current.data}\n{value}" if current.data else value
-            elif name in ("event", "id"):
-                setattr(current, name, value)
-
-
-def next_event(stream: Iterator[Event]) -> Event:
-    """The next event with a name (skipping keepalive comments)."""
-    for event in stream:
-        if event.event is not None:
-            return event
-    raise AssertionError("the stream ended")
 
 
 def notify(url: str, payload: dict[str, object]) -> None:
@@ -180,3 +145,16 @@ def test_a_lost_listen_connection_tells_clients_to_resync(world: World) -> None:
         assert resync.event == "resync"
         assert "reload" in json.loads(resync.data)["reason"]
         assert list(stream) == []  # the server ended the stream after resync
+
+
+def test_a_truncated_id_list_still_brings_the_whole_commit(world: World) -> None:
+    with live_stream(world, auth(world.viewer)) as stream:
+        assert "connected" in next(stream).comments
+        with connect(world.database_url) as conn, conn.transaction():
+            ids = [add_movement(conn, T0 + timedelta(seconds=i), ledger_id=11) for i in range(3)]
+        with connect(world.database_url) as conn:
+            add_movement(conn, T0, ledger_id=12)  # another commit: not part of the event
+        notify(world.database_url, {"site": SITE, "ledger_id": 11, "movements": ids[:1]})
+        movement = next_event(stream)
+        assert (movement.event, movement.id) == ("movement", "11")
+        assert [m["id"] for m in movement.rows()] == ids

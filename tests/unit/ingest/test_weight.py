@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -64,7 +65,7 @@ def _hand(
     return np.concatenate((pressed, released))
 
 
-def _tracker(unit_g: float = 55.0, **kw: float) -> ScaleTracker:
+def _tracker(unit_g: float = 55.0, **kw: Any) -> ScaleTracker:
     return ScaleTracker(ScaleConfig(unit_weight_g=unit_g, tare_g=TARE_G, **kw))
 
 

@@ -1,0 +1,185 @@
+"""TagTracker stories: arrive, depart, move, cross-reads, portals, outages, late batches, snapshots."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ingest.rfid import (
+    AntennaSpec,
+    PortalSide,
+    RfidConfigError,
+    TagMoveKind,
+    TagMovement,
+    TagState,
+    TagTracker,
+    TrackerConfig,
+)
+
+T0 = 1_763_719_200_000
+EPC = "3034257BF7194E4000001A85"
+ANTENNAS = [
+    AntennaSpec("r1", 1, "aisle/shelf-1"),
+    AntennaSpec("r1", 2, "aisle/shelf-2"),
+    AntennaSpec("door", 1, "door-1", PortalSide.INSIDE),
+    AntennaSpec("door", 2, "door-1", PortalSide.OUTSIDE),
+]
+Read = tuple[str, int, float, int]  # epc, port, rssi, n
+
+
+class Store:
+    """Feeds one-second batches to a tracker; `run` returns every movement."""
+
+    def __init__(self, config: TrackerConfig | None = None) -> None:
+        self.tracker = TagTracker(config or TrackerConfig(rounds_per_s=4.0), ANTENNAS)
+        self.out: list[TagMovement] = []
+
+    def batch(
+        self, k: int, reads: list[Read], *, device: str = "r1", ants: tuple[int, ...] = (1, 2)
+    ) -> None:
+        t0 = T0 + k * 1000
+        cols = list(zip(*reads, strict=True)) if reads else [(), (), (), ()]
+        epc, ant, rssi, n = (list(c) for c in cols)
+        ts = [t0 + 500] * len(epc)
+        self.out += self.tracker.observe(device, t0, t0 + 1000, list(ants), epc, ant, rssi, ts, n)
+        self.out += self.tracker.expire(t0 + 1000)
+
+    def run(self, seconds: range, reads: list[Read], **kw: object) -> None:
+        for k in seconds:
+            self.batch(k, reads, **kw)  # type: ignore[arg-type]
+
+    def kinds(self) -> list[TagMoveKind]:
+        return [m.kind for m in self.out]
+
+
+def test_a_tag_read_steadily_arrives_once_at_its_shelf() -> None:
+    store = Store()
+    store.run(range(30), [(EPC, 1, -50.0, 3)])
+    assert store.kinds() == [TagMoveKind.ARRIVE]
+    assert store.out[0].to_location == "aisle/shelf-1"
+    assert store.out[0].ts_ms == T0 + 500
+    assert store.tracker.present() == {EPC: "aisle/shelf-1"}
+    assert store.tracker.tag_state(EPC) is TagState.PRESENT
+
+
+def test_a_silent_tag_departs_after_its_window_with_evidence() -> None:
+    store = Store()
+    store.run(range(60), [(EPC, 1, -50.0, 3)])
+    store.run(range(60, 120), [])
+    assert store.kinds() == [TagMoveKind.ARRIVE, TagMoveKind.DEPART]
+    dep = store.out[1]
+    assert dep.from_location == "aisle/shelf-1" and dep.to_location is None
+    assert T0 + 59_500 <= dep.ts_ms <= T0 + 61_000
+    assert dep.evidence["missed_rounds"] >= dep.evidence["window_rounds"]  # type: ignore[operator]
+    assert 0.9 < dep.confidence <= 1.0
+    assert store.tracker.present() == {}
+    json.dumps(dep.evidence)
+
+
+def test_cross_reads_on_the_neighbour_do_not_move_the_tag() -> None:
+    store = Store()
+    store.run(range(120), [(EPC, 1, -50.0, 3), (EPC, 2, -58.0, 2)])
+    assert store.kinds() == [TagMoveKind.ARRIVE]
+    assert store.tracker.present() == {EPC: "aisle/shelf-1"}
+
+
+def test_a_tag_moved_to_the_neighbour_moves_once() -> None:
+    store = Store()
+    store.run(range(60), [(EPC, 1, -50.0, 3), (EPC, 2, -58.0, 1)])
+    store.run(range(60, 120), [(EPC, 2, -50.0, 3), (EPC, 1, -58.0, 1)])
+    assert store.kinds() == [TagMoveKind.ARRIVE, TagMoveKind.MOVE]
+    move = store.out[1]
+    assert (move.from_location, move.to_location) == ("aisle/shelf-1", "aisle/shelf-2")
+    assert T0 + 55_000 <= move.ts_ms <= T0 + 65_000
+
+
+def test_an_antenna_missing_from_ants_is_not_observable_and_departs_nothing() -> None:
+    store = Store()
+    store.run(range(60), [(EPC, 1, -50.0, 3)])
+    store.run(range(60, 180), [], ants=(2,))
+    assert store.kinds() == [TagMoveKind.ARRIVE]
+    assert "aisle/shelf-1" in store.tracker.unobservable_locations()
+    assert store.tracker.tag_state(EPC) is TagState.NOT_OBSERVABLE
+    store.run(range(180, 240), [])  # back, and the tag is really gone: a full fresh window
+    assert store.kinds() == [TagMoveKind.ARRIVE, TagMoveKind.DEPART]
+    assert store.out[1].ts_ms < T0 + 181_000
+
+
+def test_a_silent_or_offline_device_departs_nothing_and_reconciles_later() -> None:
+    store = Store()
+    store.run(range(60), [(EPC, 1, -50.0, 3)])
+    store.tracker.device_offline("r1", T0 + 60_000)
+    assert store.tracker.expire(T0 + 400_000) == []
+    assert {"aisle/shelf-1", "aisle/shelf-2"} <= store.tracker.unobservable_locations()
+    store.run(range(400, 460), [(EPC, 1, -50.0, 3)])  # back after a gap, tag still there
+    assert store.kinds() == [TagMoveKind.ARRIVE]
+    assert store.tracker.unobservable_locations() == {"door-1"}
+
+
+def test_late_replayed_batches_apply_at_their_own_time() -> None:
+    live, late = Store(), Store()
+    reads: list[Read] = [(EPC, 1, -50.0, 3)]
+    live.run(range(40), reads)
+    live.run(range(40, 80), [])
+    late.run(range(20), reads)
+    late.tracker.device_offline("r1", T0 + 20_000)
+    assert late.tracker.expire(T0 + 70_000) == []
+    late.run(range(20, 40), reads)  # the gateway's queue, replayed late
+    late.run(range(40, 80), [])
+    assert [(m.kind, m.ts_ms) for m in late.out] == [(m.kind, m.ts_ms) for m in live.out]
+
+
+def test_out_of_order_batch_invents_no_misses() -> None:
+    store = Store()
+    store.run(range(30), [(EPC, 1, -50.0, 3)])
+    store.batch(31, [(EPC, 1, -50.0, 3)])
+    store.batch(30, [])  # arrives after 31: its silence is not evidence
+    store.run(range(32, 34), [(EPC, 1, -50.0, 3)])
+    assert store.kinds() == [TagMoveKind.ARRIVE]
+
+
+def test_portal_inside_then_outside_is_an_exit_after_a_departure() -> None:
+    store = Store()
+    store.run(range(30), [(EPC, 1, -50.0, 3)])
+    store.batch(30, [(EPC, 1, -50.0, 4), (EPC, 2, -60.0, 1)], device="door", ants=(1, 2))
+    store.batch(31, [(EPC, 2, -50.0, 4), (EPC, 1, -62.0, 1)], device="door", ants=(1, 2))
+    store.run(range(32, 36), [], device="door", ants=(1, 2))
+    assert store.kinds() == [TagMoveKind.ARRIVE, TagMoveKind.DEPART, TagMoveKind.EXIT]
+    assert store.out[2].from_location == "door-1" and store.out[2].to_location is None
+    assert store.tracker.tag_state(EPC) is TagState.UNKNOWN
+
+
+def test_portal_outside_then_inside_is_an_entry() -> None:
+    store = Store()
+    store.batch(0, [(EPC, 2, -50.0, 4)], device="door", ants=(1, 2))
+    store.batch(1, [(EPC, 1, -50.0, 4)], device="door", ants=(1, 2))
+    store.run(range(2, 6), [], device="door", ants=(1, 2))
+    assert store.kinds() == [TagMoveKind.ENTRY]
+    assert store.out[0].to_location == "door-1"
+    assert store.tracker.tag_state(EPC) is TagState.GONE
+
+
+def test_snapshot_round_trips_through_json() -> None:
+    store = Store()
+    store.run(range(30), [(EPC, 1, -50.0, 3), (EPC, 2, -60.0, 1)])
+    snap = json.loads(json.dumps(store.tracker.snapshot()))
+    again = TagTracker.restore(TrackerConfig(rounds_per_s=4.0), ANTENNAS, snap)
+    assert again.present() == store.tracker.present()
+    assert again.snapshot() == snap
+
+
+def test_config_and_antennas_are_validated() -> None:
+    with pytest.raises(RfidConfigError):
+        TrackerConfig(false_departure_delta=0.0)
+    with pytest.raises(RfidConfigError):
+        TrackerConfig.from_mapping({"window_s": 3})
+    with pytest.raises(RfidConfigError):
+        TagTracker(TrackerConfig(), [AntennaSpec("r", 1, "a"), AntennaSpec("r", 1, "b")])
+
+
+def test_unknown_devices_and_ports_change_nothing() -> None:
+    store = Store()
+    assert store.tracker.observe("ghost", T0, T0 + 1000, [1], [EPC], [1], [-50.0], [T0], [3]) == []
+    store.run(range(5), [(EPC, 9, -50.0, 3)])
+    assert store.out == [] and store.tracker.present() == {}
