@@ -198,7 +198,10 @@ class TagTracker:
                 continue
             if tag.n_sum < cfg.arrive_min_reads:
                 continue
-            if lead_db < cfg.hysteresis_db and now_ms - tag.first_ts_ms < 5 * cfg.arrive_settle_ms:
+            age_ms = now_ms - tag.first_ts_ms
+            if age_ms < cfg.arrive_settle_ms or (
+                lead_db < cfg.hysteresis_db and age_ms < 2 * cfg.arrive_settle_ms
+            ):
                 continue
             del self._tentative[epc]
             first = _first_ts(tag, ch.location)

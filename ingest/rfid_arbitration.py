@@ -7,9 +7,10 @@ n-weighted RSSI sum. A location's score is
 
 so a neighbour's cross-reads (weaker and rarer) lose on both terms. A challenger replaces the
 confirmed location only when, for `move_dwell_ms` without interruption, it has at least
-`move_min_reads` decayed reads and either beats the confirmed score by `hysteresis_db` or the
-confirmed location has been silent long enough (`move_silence_delta`) while the challenger is
-nearly as loud (within hysteresis_db / 2). The hysteresis and the dwell stop tags flapping between neighbouring shelves.
+`move_min_reads` decayed reads and beats the confirmed score by `hysteresis_db`, or the confirmed
+location has not heard the tag since the challenger's loud run began, for long enough to rule out
+a miss (`MOVE_SILENCE_DELTA`). The hysteresis and the dwell stop tags flapping between neighbours. (A tag silent for its whole
+departure window but heard, nearly as loud, elsewhere since moves too: see `TagTracker`.)
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ingest.rfid_state import Tag, decayed, read_prob_lower
 from ingest.rfid_types import TrackerConfig
 
 RSSI_MISSING_DBM = -65.0  # used when a read carries no RSSI
+MOVE_SILENCE_DELTA = 1e-3  # per test; the tag must also be heard loud elsewhere meanwhile
 _FORGET_CNT = 0.05  # evidence below this many decayed reads is dropped
 
 # indices into an `ev` entry
@@ -123,14 +125,20 @@ def _leads(tag: Tag, ch: Challenger, cfg: TrackerConfig) -> bool:
         return False
     if ch.score_db >= ch.own_score_db + cfg.hysteresis_db:
         return True
+    return _silent_since(tag, ch, cfg)
+
+
+def _silent_since(tag: Tag, ch: Challenger, cfg: TrackerConfig) -> bool:
+    """Own location silent since the challenger's loud run began, for long enough that a tag
+    still there would have been read with probability 1 - `MOVE_SILENCE_DELTA`."""
+    loc = tag.loc
+    if loc is None or ch.since_ms <= tag.last_ts_ms:
+        return False
     if ch.mean_rssi_dbm < own_mean_rssi(tag) - cfg.hysteresis_db / 2:
         return False
-    loc = tag.loc
-    if loc is None:
-        return True
     p = read_prob_lower(tag, cfg)
     silent_rounds = loc.clock - max(tag.seen_clock, loc.resume_clock)
-    return silent_rounds >= math.log(1.0 / cfg.move_silence_delta) / -math.log1p(-p)
+    return silent_rounds >= math.log(1.0 / MOVE_SILENCE_DELTA) / -math.log1p(-p)
 
 
 def settle_location(tag: Tag, now_ms: int, cfg: TrackerConfig) -> tuple[Challenger | None, float]:

@@ -87,11 +87,10 @@ class TrackerConfig:
     hysteresis_db: score margin (dB) a challenger location needs before a tag is moved there;
         a location's score is its decayed mean RSSI + count_weight_db * ln(decayed reads + 0.5).
     move_dwell_ms / move_min_reads: a challenger must lead that long, with that many decayed reads.
-    move_silence_delta: a challenger at least as strong as the old location also wins once the old
-        location has been silent for the rounds that bound that chance (per test).
     arbitration_tau_ms: time constant of the per-location evidence (read counts decay with it).
     min_window_ms / max_window_ms: clamp of the adaptive departure window (observed time).
-    arrive_settle_ms: how long a newly heard tag collects evidence before its location is chosen.
+    arrive_settle_ms: how long a newly heard tag collects evidence before its location is chosen
+        (twice that while the best location leads the runner-up by less than hysteresis_db).
     device_silence_ms: a device without batches for this long (event time) is not observing.
     portal_gap_ms: a portal traversal ends after this long without portal reads.
     prior_read_prob, prior_rounds: Beta prior of a tag's read probability (pseudo-rounds).
@@ -104,10 +103,9 @@ class TrackerConfig:
     arbitration_tau_ms: int = 3000
     move_dwell_ms: int = 1000
     move_min_reads: float = 2.0
-    move_silence_delta: float = 1e-3
     min_window_ms: int = 2500
     max_window_ms: int = 60_000
-    arrive_settle_ms: int = 1000
+    arrive_settle_ms: int = 3000
     arrive_min_reads: int = 3
     device_silence_ms: int = 5000
     portal_gap_ms: int = 2500
@@ -139,8 +137,8 @@ def _config_problems(cfg: TrackerConfig) -> list[str]:
         problems.append("hysteresis_db must be >= 0")
     if not 0 < cfg.min_window_ms <= cfg.max_window_ms:
         problems.append("need 0 < min_window_ms <= max_window_ms")
-    if not (0.0 < cfg.move_silence_delta < 1.0 and cfg.move_min_reads > 0.0):
-        problems.append("move_silence_delta must be in (0, 1) and move_min_reads > 0")
+    if cfg.move_min_reads <= 0.0:
+        problems.append("move_min_reads must be > 0")
     if cfg.count_weight_db < 0.0 or cfg.move_dwell_ms < 0:
         problems.append("count_weight_db and move_dwell_ms must be >= 0")
     for name in ("arbitration_tau_ms", "device_silence_ms", "portal_gap_ms"):
