@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from api.config import ApiConfig
 from api.db import DatabaseUnavailable, SimplePool
 from api.hub import LiveHub
-from api.routes import ROUTERS
+from api.routes import ROUTERS, web
 from api.state import STATE_KEY, AppState
 from shelfsense import __version__
 from shelfsense.settings import Settings
@@ -56,6 +56,7 @@ def create_app(
     )
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(web.router)  # the web app at /
     app.add_exception_handler(psycopg.OperationalError, _unavailable)
     app.add_exception_handler(DatabaseUnavailable, _unavailable)
     return app

@@ -26,20 +26,22 @@ from typing import Protocol
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from rfid_scenario import INSIDE_KEY, OUTSIDE_KEY, PORTAL, World, build_world  # noqa: E402
-from rfid_scoring import Score, score  # noqa: E402
+from rfid_scenario import INSIDE_KEY, OUTSIDE_KEY, PORTAL, World, build_world
+from rfid_scoring import Score, score
 
-from firmware_sim.devices.rfid_reader import ReaderDevice, ReaderFrame  # noqa: E402
-from ingest.rfid import AntennaSpec, PortalSide, TagMovement, TagTracker, TrackerConfig  # noqa: E402
-from ingest.rfid_baselines import FixedWindowTracker  # noqa: E402
+from firmware_sim.devices.rfid_reader import ReaderDevice, ReaderFrame
+from ingest.rfid import AntennaSpec, PortalSide, TagMovement, TagTracker, TrackerConfig
+from ingest.rfid_baselines import FixedWindowTracker
 
 WARMUP_MS = 120_000
 GATEWAY_OUTAGE_MS = (900_000, 180_000)  # (start after t0, length) in outage-on runs
 
 
 class Tracker(Protocol):
-    def observe(self, device: str, t0_ms: int, t1_ms: int, ants: list[int], epc: list[str],
-                ant: list[int], rssi: list[float], ts: list[int], n: list[int]) -> list[TagMovement]: ...  # fmt: skip
+    def observe(
+        self, device: str, t0_ms: int, t1_ms: int, ants: list[int], epc: list[str],
+        ant: list[int], rssi: list[float], ts: list[int], n: list[int],
+    ) -> list[TagMovement]: ...  # fmt: skip
     def device_offline(self, device: str, ts_ms: int) -> None: ...
     def expire(self, now_ms: int) -> list[TagMovement]: ...
 
@@ -52,7 +54,7 @@ class Size:
     duration_s: int
 
 
-FULL = Size(aisles=4, shelves=6, items=20, duration_s=2400)
+FULL = Size(aisles=3, shelves=6, items=15, duration_s=1800)
 QUICK = Size(aisles=2, shelves=4, items=12, duration_s=600)
 NAMES = ("shelfsense", "fixed-1s", "fixed-10s")
 
@@ -70,7 +72,9 @@ def antenna_specs(world: World) -> list[AntennaSpec]:
     return specs
 
 
-def make_readers(world: World, p: float, cross: float, outage: bool, seed: int, rps: float) -> dict[str, ReaderDevice]:
+def make_readers(
+    world: World, p: float, cross: float, outage: bool, seed: int, rps: float
+) -> dict[str, ReaderDevice]:
     readers = {}
     for i, (dev, ports) in enumerate(sorted(world.readers.items())):
         portal = dev == PORTAL
@@ -91,7 +95,14 @@ def make_readers(world: World, p: float, cross: float, outage: bool, seed: int, 
 class Run:
     """Drives readers over the world's timeline and feeds every tracker the same batches."""
 
-    def __init__(self, world: World, readers: dict[str, ReaderDevice], trackers: list[Tracker], outage: bool, seed: int) -> None:
+    def __init__(
+        self,
+        world: World,
+        readers: dict[str, ReaderDevice],
+        trackers: list[Tracker],
+        outage: bool,
+        seed: int,
+    ) -> None:
         self.w, self.readers, self.trackers = world, readers, trackers
         self.emitted: list[list[tuple[TagMovement, int]]] = [[] for _ in trackers]
         self.dev_of_key = {k: d for d, ports in world.readers.items() for k in ports.values()}
@@ -125,12 +136,16 @@ class Run:
         if frame is None:
             return
         self.frames.append((dev, frame))
-        if dev == self.gw_dev and self.gateway is not None and self.gateway[0] <= t0 < self.gateway[1]:
+        if (
+            dev == self.gw_dev
+            and self.gateway is not None
+            and self.gateway[0] <= t0 < self.gateway[1]
+        ):
             if not self.queue:
                 self.emit(lambda tr: (tr.device_offline(dev, t0), [])[1], now)
             self.queue.append(frame)
             return
-        if self.queue:
+        if self.queue and dev == self.gw_dev:
             self.replay(dev, now)
         self.deliver(dev, frame, now)
 
@@ -144,7 +159,10 @@ class Run:
         self.queue = []
 
     def deliver(self, dev: str, f: ReaderFrame, now: int) -> None:
-        self.emit(lambda tr: tr.observe(dev, f.t0_ms, f.t1_ms, f.ants, f.epc, f.ant, f.rssi, f.ts, f.n), now)
+        self.emit(
+            lambda tr: tr.observe(dev, f.t0_ms, f.t1_ms, f.ants, f.epc, f.ant, f.rssi, f.ts, f.n),
+            now,
+        )
 
     def emit(self, call: Callable[[Tracker], list[TagMovement]], now: int) -> None:
         for i, tr in enumerate(self.trackers):
@@ -153,7 +171,11 @@ class Run:
     def note_dark(self, dev: str, t0: int, t1: int, frame: ReaderFrame | None) -> None:
         ports = self.w.readers[dev]
         live = set(frame.ants) if frame is not None else set()
-        gw = self.gateway is not None and dev == self.gw_dev and self.gateway[0] <= t0 < self.gateway[1] + 20_000
+        gw = (
+            self.gateway is not None
+            and dev == self.gw_dev
+            and self.gateway[0] <= t0 < self.gateway[1] + 20_000
+        )
         for port, key in ports.items():
             if port not in live or gw:
                 self.dark.setdefault(key, set()).update(range(t0 // 1000, t1 // 1000 + 1))
@@ -166,12 +188,19 @@ class Run:
             for dev in shelf_devs:
                 self.step(dev, t, t + 1000, t + 1000)
             self.step(PORTAL, t + 500, t + 1000, t + 1000)
-            self.emit(lambda tr: tr.expire(t + 1000), t + 1000)
+            self.emit(lambda tr, now=t + 1000: tr.expire(now), t + 1000)
 
 
-def run_config(size: Size, p: float, cross: float, outage: bool, seed: int, rps: float) -> tuple[list[Score], Run]:
-    world = build_world(seed=seed, aisles=size.aisles, shelves_per_aisle=size.shelves,
-                        items_per_shelf=size.items, duration_s=size.duration_s)  # fmt: skip
+def run_config(
+    size: Size, p: float, cross: float, outage: bool, seed: int, rps: float
+) -> tuple[list[Score], Run]:
+    world = build_world(
+        seed=seed,
+        aisles=size.aisles,
+        shelves_per_aisle=size.shelves,
+        items_per_shelf=size.items,
+        duration_s=size.duration_s,
+    )
     specs = antenna_specs(world)
     trackers: list[Tracker] = [
         TagTracker(TrackerConfig(), specs),
@@ -183,7 +212,9 @@ def run_config(size: Size, p: float, cross: float, outage: bool, seed: int, rps:
     return [score(world, em, WARMUP_MS, run.dark) for em in run.emitted], run
 
 
-def reads_per_second(frames: list[tuple[str, ReaderFrame]], specs: list[AntennaSpec], repeat: int = 3) -> float:
+def reads_per_second(
+    frames: list[tuple[str, ReaderFrame]], specs: list[AntennaSpec], repeat: int = 3
+) -> float:
     best = 0.0
     rows = sum(len(f.epc) for _, f in frames)
     for _ in range(repeat):
@@ -207,8 +238,17 @@ def memory_per_tag(n_tags: int) -> tuple[float, int]:
     for k in range(3):
         for port in range(1, 101):
             epcs = [f"3034{port:04X}{i:016X}" for i in range(per)]
-            tracker.observe("r", t0 + k * 1000, t0 + (k + 1) * 1000, [port], epcs, [port] * per,
-                            [-50.0] * per, [t0 + k * 1000 + 500] * per, [4] * per)  # fmt: skip
+            tracker.observe(
+                "r",
+                t0 + k * 1000,
+                t0 + (k + 1) * 1000,
+                [port],
+                epcs,
+                [port] * per,
+                [-50.0] * per,
+                [t0 + k * 1000 + 500] * per,
+                [4] * per,
+            )
     used = tracemalloc.get_traced_memory()[0] - base
     tracemalloc.stop()
     live = len(tracker.present())
@@ -216,25 +256,35 @@ def memory_per_tag(n_tags: int) -> tuple[float, int]:
 
 
 def fmt_row(label: str, name: str, s: Score) -> str:
-    return (f"{label:<16} {name:<10} {s.precision:6.3f} {s.recall:6.3f} {s.f1:6.3f} {100 * s.stock_acc:7.2f}"
-            f" {s.false_per_1k_h:8.1f} {s.lat_p50_s:6.1f} {s.lat_p95_s:6.1f} {s.invented:5d} {s.n_true:6d} {s.n_pred:6d}")  # fmt: skip
+    return (
+        f"{label:<16} {name:<10} {s.precision:6.3f} {s.recall:6.3f} {s.f1:6.3f}"
+        f" {100 * s.stock_acc:7.2f} {s.false_per_1k_h:8.1f} {s.lat_p50_s:6.1f} {s.lat_p95_s:6.1f}"
+        f" {s.invented:5d} {s.n_true:6d} {s.n_pred:6d}"
+    )
 
 
-HEADER = (f"{'p / cross / out':<16} {'tracker':<10} {'prec':>6} {'recall':>6} {'F1':>6} {'stock%':>7}"
-          f" {'false/kh':>8} {'dep50':>6} {'dep95':>6} {'invnt':>5} {'true':>6} {'emit':>6}")  # fmt: skip
+HEADER = (
+    f"{'p / cross / out':<16} {'tracker':<10} {'prec':>6} {'recall':>6} {'F1':>6} {'stock%':>7}"
+    f" {'false/kh':>8} {'dep50':>6} {'dep95':>6} {'invnt':>5} {'true':>6} {'emit':>6}"
+)
 
 
 def main(argv: list[str] | None = None) -> dict[tuple[float, float, bool], list[Score]]:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small store, 15 min store time")
-    ap.add_argument("--rounds-per-s", type=float, default=4.0, help="inventory rounds/s per antenna")
+    ap.add_argument(
+        "--rounds-per-s", type=float, default=4.0, help="inventory rounds/s per antenna"
+    )
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--no-perf", action="store_true", help="skip the speed and memory measurements")
     args = ap.parse_args(argv)
     size = QUICK if args.quick else FULL
     started = time.perf_counter()
-    print(f"store: {size.aisles} aisles x {size.shelves} shelves x {size.items} items, {size.duration_s} s store time,"
-          f" {args.rounds_per_s:g} rounds/s per antenna (portal {2 * args.rounds_per_s:g}), seed {args.seed}")  # fmt: skip
+    print(
+        f"store: {size.aisles} aisles x {size.shelves} shelves x {size.items} items,"
+        f" {size.duration_s} s store time, {args.rounds_per_s:g} rounds/s per antenna"
+        f" (portal {2 * args.rounds_per_s:g}), seed {args.seed}"
+    )
     print(HEADER)
     results: dict[tuple[float, float, bool], list[Score]] = {}
     sample: Run | None = None
@@ -253,9 +303,15 @@ def main(argv: list[str] | None = None) -> dict[tuple[float, float, bool], list[
         specs = antenna_specs(sample.w)
         rps = reads_per_second(sample.frames, specs)
         rows = sum(len(f.epc) for _, f in sample.frames)
-        print(f"speed: {rps:,.0f} reads/s on one core (TagTracker.observe over {rows:,} read rows, p=0.6, 10% cross)")
+        print(
+            f"speed: {rps:,.0f} reads/s on one core"
+            f" (TagTracker.observe over {rows:,} read rows, p=0.6, 10% cross)"
+        )
         per_tag, live = memory_per_tag(100_000 if args.quick else 1_000_000)
-        print(f"memory: {per_tag:,.0f} bytes per live tag ({live:,} tags) -> {per_tag * 1e6 / 2**30:.2f} GiB per million")
+        print(
+            f"memory: {per_tag:,.0f} bytes per live tag ({live:,} tags)"
+            f" -> {per_tag * 1e6 / 2**30:.2f} GiB per million"
+        )
     return results
 
 

@@ -50,7 +50,11 @@ def build_world(
     *, seed: int, aisles: int, shelves_per_aisle: int, items_per_shelf: int, duration_s: int
 ) -> World:
     start = 1_763_719_200_000
-    shelves = [f"floor/aisle-{a + 1}/shelf-{s + 1}" for a in range(aisles) for s in range(shelves_per_aisle)]
+    shelves = [
+        f"floor/aisle-{a + 1}/shelf-{s + 1}"
+        for a in range(aisles)
+        for s in range(shelves_per_aisle)
+    ]
     adjacency: dict[str, list[str]] = {INSIDE_KEY: [OUTSIDE_KEY], OUTSIDE_KEY: [INSIDE_KEY]}
     readers: dict[str, dict[int, str]] = {"door-1": {1: INSIDE_KEY, 2: OUTSIDE_KEY}}
     for a in range(aisles):
@@ -101,7 +105,9 @@ class _Story:
         self.seq += 1
         heapq.heappush(self.heap, (t, self.seq, kind, args))
 
-    def place(self, epc: str, t: int, key: str | None, kind: str | None, frm: str | None = None) -> None:
+    def place(
+        self, epc: str, t: int, key: str | None, kind: str | None, frm: str | None = None
+    ) -> None:
         old = self.pos.get(epc)
         self.pos[epc] = key
         self.w.changes.append((t, epc, key))
@@ -165,5 +171,7 @@ class _Story:
         here = self.pos[epc]
         assert here is not None
         near = self.w.adjacency[here]
-        choices = near if near and self.rng.random() < 0.5 else [s for s in self.w.shelves if s != here]
+        choices = (
+            near if near and self.rng.random() < 0.5 else [s for s in self.w.shelves if s != here]
+        )
         self.place(epc, t, self.rng.choice(choices), "move")

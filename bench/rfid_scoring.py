@@ -120,17 +120,24 @@ def _stock_accuracy(
     world: World, ledger: Iterable[TagMovement], since: int, dark: dict[str, set[int]]
 ) -> float:
     shelves = set(world.planogram)
-    deltas: list[tuple[int, str, str | None, str | None]] = sorted(
+    deltas = sorted(
         ((m.ts_ms, m.epc, m.from_location, m.to_location) for m in ledger), key=lambda d: d[0]
     )
     truth = sorted(world.changes, key=lambda c: c[0])
-    times_d = [d[0] for d in deltas]
     times_t = [c[0] for c in truth]
-    ok = total = 0
+    est: Counter[tuple[str, str]] = Counter()
+    where: dict[str, str | None] = {}
+    i_d = i_t = ok = total = 0
     for t in range(since, world.end_ms - 60_000, CHECKPOINT_MS):
-        est = _ledger_cells(deltas[: bisect.bisect_right(times_d, t)], world, shelves)
-        true = _truth_cells(truth[: bisect.bisect_right(times_t, t)], world, shelves)
-        cells = set(est) | set(true) | {(sku, s) for s, sku in world.planogram.items()}
+        while i_d < len(deltas) and deltas[i_d][0] <= t:
+            _apply_delta(est, deltas[i_d], world, shelves)
+            i_d += 1
+        while i_t < len(truth) and truth[i_t][0] <= t:
+            where[truth[i_t][1]] = truth[i_t][2]
+            i_t += 1
+        true = Counter((world.sku_of[e], k) for e, k in where.items() if k in shelves)
+        cells = {c for c, v in est.items() if v} | set(true)
+        cells |= {(sku, s) for s, sku in world.planogram.items()}
         settling = _changed_near(truth, times_t, t, world)
         for cell in cells:
             if t // 1000 in dark.get(cell[1], set()) or cell in settling:
@@ -138,6 +145,20 @@ def _stock_accuracy(
             total += 1
             ok += est.get(cell, 0) == true.get(cell, 0)
     return ok / total if total else 1.0
+
+
+def _apply_delta(
+    cells: Counter[tuple[str, str]],
+    delta: tuple[int, str, str | None, str | None],
+    world: World,
+    shelves: set[str],
+) -> None:
+    _, epc, frm, to = delta
+    sku = world.sku_of.get(epc, "?")
+    if frm in shelves:
+        cells[(sku, frm)] -= 1
+    if to in shelves:
+        cells[(sku, to)] += 1
 
 
 def _changed_near(
@@ -149,25 +170,3 @@ def _changed_near(
     for _, epc, key in truth[lo:hi]:
         out.add((world.sku_of[epc], key))
     return out
-
-
-def _ledger_cells(
-    deltas: Sequence[tuple[int, str, str | None, str | None]], world: World, shelves: set[str]
-) -> Counter[tuple[str, str]]:
-    cells: Counter[tuple[str, str]] = Counter()
-    for _, epc, frm, to in deltas:
-        sku = world.sku_of.get(epc, "?")
-        if frm in shelves:
-            cells[(sku, frm)] -= 1
-        if to in shelves:
-            cells[(sku, to)] += 1
-    return cells
-
-
-def _truth_cells(
-    changes: Sequence[tuple[int, str, str | None]], world: World, shelves: set[str]
-) -> Counter[tuple[str, str]]:
-    where: dict[str, str | None] = {}
-    for _, epc, key in changes:
-        where[epc] = key
-    return Counter((world.sku_of[e], k) for e, k in where.items() if k in shelves)

@@ -90,7 +90,10 @@ class Partition:
         for event in events:
             if event.units > 0:  # a change of no whole unit (foreign object) moves no stock
                 effects.movements.append(_weight_movement(device, event))
-        effects.scale_counts.append(self._count(device, tracker, batch.t1))
+        # a count change dates from when the hand began to move (as a departure dates from
+        # the last read): the shelf only tells once it is still again, but it happened then
+        changed_ms = events[-1].started_ms if events else batch.t1
+        effects.scale_counts.append(self._count(device, tracker, changed_ms))
         effects.extend(self._expire_rfid())
         effects.extend(self._silent_scales())
         return effects
@@ -233,7 +236,7 @@ def _tag_movement(move: TagMovement, sku: str | None, device_id: str) -> Movemen
 def _weight_movement(device: DeviceInfo, event: WeightEvent) -> MovementRow:
     pick = event.kind == WeightEventKind.PICK
     return MovementRow(
-        ts_ms=event.ts_ms,
+        ts_ms=event.started_ms,
         sku=device.sku,
         epc=None,
         from_location=device.location if pick else None,
@@ -246,7 +249,7 @@ def _weight_movement(device: DeviceInfo, event: WeightEvent) -> MovementRow:
         evidence={
             "delta_g": round(event.delta_g, 2),
             "settle_ms": event.settle_ms,
-            "started_ms": event.started_ms,
+            "settled_ms": event.ts_ms,
             "ambiguous": event.ambiguous,
             "units": event.units,
         },

@@ -285,7 +285,7 @@ class TagTracker:
         return (
             ch.cnt >= 0.5
             and ch.last_ms > tag.last_ts_ms
-            and ch.mean_rssi_dbm >= own_mean_rssi(tag) - cfg.hysteresis_db / 2
+            and ch.mean_rssi_dbm >= own_mean_rssi(tag) - cfg.hysteresis_db
         )
 
     def _relocate(self, tag: Tag, new: Loc) -> None:

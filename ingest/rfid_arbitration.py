@@ -9,8 +9,9 @@ so a neighbour's cross-reads (weaker and rarer) lose on both terms. A challenger
 confirmed location only when, for `move_dwell_ms` without interruption, it has at least
 `move_min_reads` decayed reads and beats the confirmed score by `hysteresis_db`, or the confirmed
 location has not heard the tag since the challenger's loud run began, for long enough to rule out
-a miss (`MOVE_SILENCE_DELTA`). The hysteresis and the dwell stop tags flapping between neighbours. (A tag silent for its whole
-departure window but heard, nearly as loud, elsewhere since moves too: see `TagTracker`.)
+a miss (`MOVE_SILENCE_DELTA`). The hysteresis and the dwell stop tags flapping between
+neighbours. (A tag silent for its whole departure window but heard, nearly as loud, elsewhere
+since moves too: see `TagTracker`.)
 """
 
 from __future__ import annotations
@@ -134,7 +135,7 @@ def _silent_since(tag: Tag, ch: Challenger, cfg: TrackerConfig) -> bool:
     loc = tag.loc
     if loc is None or ch.since_ms <= tag.last_ts_ms:
         return False
-    if ch.mean_rssi_dbm < own_mean_rssi(tag) - cfg.hysteresis_db / 2:
+    if ch.mean_rssi_dbm < own_mean_rssi(tag) - cfg.hysteresis_db:
         return False
     p = read_prob_lower(tag, cfg)
     silent_rounds = loc.clock - max(tag.seen_clock, loc.resume_clock)

@@ -77,27 +77,8 @@ def load(
     for raw in snap["tags"]:
         tag = _load_tag(raw, locs)
         tags[tag.epc] = tag
-    for key, (clock, resume_clock, resume_ms, rate, order) in snap["locations"].items():
-        loc = locs.get(key)
-        if loc is None:
-            continue
-        loc.clock, loc.resume_clock, loc.resume_ms = (
-            float(clock),
-            float(resume_clock),
-            int(resume_ms),
-        )
-        loc.rate = float(rate)
-        for epc in order:
-            if epc in tags and tags[epc].loc is loc:
-                loc.present[epc] = tags[epc]
-    for key, (frontier, ants, offline, rounds_per_s) in snap["devices"].items():
-        dev = devices.get(key)
-        if dev is not None:
-            dev.frontier_ms, dev.last_ants = frontier, frozenset(ants)
-            dev.offline, dev.rounds_per_s = bool(offline), float(rounds_per_s)
-            for port in dev.last_ants:
-                if port in dev.ports:
-                    dev.ports[port][1].live_ports.add((key, port))
+    _load_locations(snap["locations"], tags, locs)
+    _load_devices(snap["devices"], devices)
     for epc, portal, device, values in snap.get("traversals", []):
         if device in devices:
             tr = Traversal(portal, 0)
@@ -105,6 +86,29 @@ def load(
                 setattr(tr, f, v)
             traversals[epc] = (tr, devices[device])
     return int(snap["now_ms"])
+
+
+def _load_locations(raw: Mapping[str, Any], tags: dict[str, Tag], locs: Mapping[str, Loc]) -> None:
+    for key, (clock, resume_clock, resume_ms, rate, order) in raw.items():
+        loc = locs.get(key)
+        if loc is None:
+            continue
+        loc.clock, loc.resume_clock = float(clock), float(resume_clock)
+        loc.resume_ms, loc.rate = int(resume_ms), float(rate)
+        for epc in order:
+            if epc in tags and tags[epc].loc is loc:
+                loc.present[epc] = tags[epc]
+
+
+def _load_devices(raw: Mapping[str, Any], devices: Mapping[str, Device]) -> None:
+    for key, (frontier, ants, offline, rounds_per_s) in raw.items():
+        dev = devices.get(key)
+        if dev is None:
+            continue
+        dev.frontier_ms, dev.last_ants = frontier, frozenset(ants)
+        dev.offline, dev.rounds_per_s = bool(offline), float(rounds_per_s)
+        for port in dev.last_ants & dev.ports.keys():
+            dev.ports[port][1].live_ports.add((key, port))
 
 
 def _load_tag(raw: list[Any], locs: Mapping[str, Loc]) -> Tag:

@@ -20,6 +20,7 @@ ENV_DATABASE_URL = "SHELFSENSE_DATABASE_URL"
 ENV_MQTT_URL = "SHELFSENSE_MQTT_URL"
 ENV_MQTT_PREFIX = "SHELFSENSE_MQTT_PREFIX"
 ENV_DATA_DIR = "SHELFSENSE_DATA_DIR"
+ENV_PUBLIC_URL = "SHELFSENSE_PUBLIC_URL"  # the API's base URL as phones reach it (ack links)
 
 
 class SettingsError(ValueError):
@@ -64,6 +65,7 @@ class Settings:
     mqtt_url: str | None = None
     mqtt_prefix: str = DEFAULT_PREFIX
     data_dir: Path | None = None
+    public_url: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Self:
@@ -72,6 +74,7 @@ class Settings:
             mqtt_url=environ.get(ENV_MQTT_URL) or None,
             mqtt_prefix=environ.get(ENV_MQTT_PREFIX) or DEFAULT_PREFIX,
             data_dir=Path(environ[ENV_DATA_DIR]) if environ.get(ENV_DATA_DIR) else None,
+            public_url=environ.get(ENV_PUBLIC_URL) or None,
         )
         settings.validate()
         return settings

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import alerts, catalog, health, live, movements, stock, tokens
+from api.routes import alerts, catalog, health, history, live, movements, stock, tokens
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
     stock.router,
+    history.router,
     movements.router,
     alerts.router,
     catalog.router,

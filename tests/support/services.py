@@ -26,7 +26,11 @@ T = TypeVar("T")
 
 
 def apply_site_file(database_url: str, name: str = "site_small.yaml") -> None:
-    site = load_site((FIXTURES / name).read_text(), name)
+    apply_site_file_path(database_url, FIXTURES / name)
+
+
+def apply_site_file_path(database_url: str, path: Path) -> None:
+    site = load_site(path.read_text(), str(path))
     with psycopg.connect(database_url) as conn:
         apply_site(conn, site)
 

@@ -1,4 +1,4 @@
-"""TagTracker stories: arrive, depart, move, cross-reads, portals, outages, late batches, snapshots."""
+"""TagTracker stories: arrive, depart, move, cross-reads, portals, outages, late batches."""
 
 from __future__ import annotations
 
