@@ -46,6 +46,7 @@ class OpenAlert:
 @dataclass(frozen=True, slots=True)
 class Open:
     desired: Desired
+    ts_ms: int  # when it opened (the condition began at ``desired.since_ms``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +86,10 @@ def plan(
     changes: list[Change] = []
     for key, want in sorted(desired.items()):
         alert = current.get(key)
-        changes += [Open(want)] if alert is None else _compare(alert, want, significant, now_ms)
+        if alert is None:
+            changes.append(Open(want, max(now_ms(want.type), want.since_ms)))
+        else:
+            changes += _compare(alert, want, significant, now_ms)
     for key, alert in sorted(current.items()):
         if key not in desired:
             changes.append(Clear(alert, max(now_ms(alert.type), alert.opened_ms)))

@@ -16,6 +16,8 @@ from typing import Any
 
 import psycopg
 
+from ingest.alert_store import AlertStore
+from ingest.alerting import Alerting
 from ingest.catalog import SiteCatalog, catalog_versions, load_catalogs
 from ingest.config import IngestConfig
 from ingest.effects import Effects
@@ -26,7 +28,14 @@ from ingest.stockbook import StockBook
 from ingest.store import Store
 from ingest.subscriber import Received
 from shelfsense.domain import MovementSource
-from shelfsense.wire import GatewayStatus, RfidBatch, SensorBatch, WeightBatch, decode
+from shelfsense.wire import (
+    GatewayStatus,
+    RfidBatch,
+    RfidColumns,
+    SensorBatch,
+    WeightBatch,
+    decode,
+)
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +73,8 @@ class Engine:
         self.dirty: set[PartitionKey] = set()
         self.last_arrival_ms: dict[PartitionKey, int] = {}
         self.silenced: set[PartitionKey] = set()
+        self._raw_reads: list[tuple[str, str, RfidColumns]] = []  # this group's, COPYed at its end
+        self.alerting = Alerting(AlertStore(conn))
 
     # -- lifecycle ------------------------------------------------------------------------
     def rebuild(self, now_ms: int) -> None:
@@ -72,6 +83,7 @@ class Engine:
         self.store.forget_partitions()
         with conn.transaction():
             self.catalogs = load_catalogs(conn)
+            self.alerting.load(self.catalogs, now_ms)
             self.books = {
                 site: StockBook(cat.min_qty, self.store.load_stock(site))
                 for site, cat in self.catalogs.items()
@@ -124,7 +136,7 @@ class Engine:
                     self.counters.duplicates += 1
                     continue
                 self._apply_new(msg, acc, entry, ledger_id, writes)
-            self._finish_group(writes)
+            self._finish_group(writes, max(m.arrival_ms for m in group))
 
     def check_silence(self, now_ms: int) -> None:
         """A gateway that sent nothing for ``partition_silence_s`` (wall time): its devices
@@ -161,7 +173,25 @@ class Engine:
                 log.warning(
                     "gateway %s/%s silent for %.0f s: its stock is unknown", *key, limit_ms / 1000
                 )
-            self._finish_group(writes)
+            self._finish_group(writes, now_ms)
+
+    def tick(self, now_ms: int) -> None:
+        """Time-based alerting for every site (expiry by wall time, offline devices by event
+        time), with rule overrides and lots reloaded: the service calls it every
+        ``catalog_poll_s``."""
+        with self.store.conn.transaction():
+            self.alerting.refresh(self.catalogs, now_ms)
+            for site in self.catalogs:
+                if self._evaluate_alerts(site, now_ms):
+                    self.store.notify(
+                        {
+                            "site": site,
+                            "ledger_id": self._site_ledger_id(site),
+                            "movements": [],
+                            "stock_changed": False,
+                            "alerts": True,
+                        }
+                    )
 
     # -- internals ------------------------------------------------------------------------
     def _apply_new(
@@ -179,6 +209,9 @@ class Engine:
         self.silenced.discard(key)
         payload = acc.message.payload
         self._write_raw(key[0], acc, payload)
+        if isinstance(payload, SensorBatch) and acc.device and acc.device.location:
+            readings = [(r.ts, r.temp_c) for r in payload.readings if r.temp_c is not None]
+            part.feed_temperatures(acc.device.location, readings)
         effects = apply(part, acc, entry)
         self._record(key, ledger_id, effects, entry, writes)
         if isinstance(payload, GatewayStatus):
@@ -216,6 +249,8 @@ class Engine:
             )
             self.counters.movements += len(effects.movements)
         self.store.write_tags(site, effects.tags)
+        self.alerting.tags_moved(site, self.catalogs[site], effects.tags)
+        self.alerting.picked(site, effects.movements)
         self._book_effects(site, effects, entry.t1_ms)
 
     def _book_effects(self, site: str, effects: Effects, ts_ms: int) -> None:
@@ -239,9 +274,13 @@ class Engine:
                 unobservable |= part.unobservable_locations()
         self.books[site].set_unobservable(unobservable, ts_ms)
 
-    def _finish_group(self, writes: Mapping[str, _SiteWrites]) -> None:
+    def _finish_group(self, writes: Mapping[str, _SiteWrites], wall_ms: int) -> None:
+        if self._raw_reads:  # the group's raw reads, in one binary COPY
+            self.store.copy_rfid_reads(self._raw_reads)
+            self._raw_reads = []
         changed = self._write_stock(writes)
         for site, w in writes.items():
+            w.alerts = self._evaluate_alerts(site, wall_ms) > 0
             if w.last_t1:
                 self.store.touch_devices(site, w.last_t1)
             self.store.notify(
@@ -271,7 +310,7 @@ class Engine:
             cols = payload.columns()
             if len(cols):
                 self.store.ensure_partitions(payload.t0, payload.t1)
-                self.store.copy_rfid_reads(site, device.device_id, cols)
+                self._raw_reads.append((site, device.device_id, cols))
                 self.counters.reads += len(cols)
         elif isinstance(payload, WeightBatch):
             self.store.ensure_partitions(payload.t0, payload.t1)
@@ -300,6 +339,7 @@ class Engine:
             key[1],
             self.config.tracker,
             scale_silence_ms=self.config.scale_silence_ms,
+            temp_ranges=self.alerting.temp_ranges(key[0]),
         )
         self.partitions[key] = part
         return part
@@ -311,6 +351,7 @@ class Engine:
             after, state = snap
             part.restore(state)
         self.last_ledger_id[key] = replay_partition(self.store, part, key, after)
+        self.alerting.replay_temperatures(part, after)
 
     def _seed_planogram(self, site: str, ts_ms: int) -> None:
         catalog, book = self.catalogs[site], self.books[site]
@@ -318,6 +359,13 @@ class Engine:
             sku = catalog.locations[loc].sku
             if sku is not None:
                 book.ensure(sku, loc, ts_ms)
+
+    def _evaluate_alerts(self, site: str, wall_ms: int) -> int:
+        parts = [p for (s, _), p in sorted(self.partitions.items()) if s == site]
+        return self.alerting.evaluate(self.catalogs[site], self.books[site], parts, wall_ms)
+
+    def _site_ledger_id(self, site: str) -> int:
+        return max((i for (s, _), i in self.last_ledger_id.items() if s == site), default=0)
 
     def _site_watermark(self, site: str) -> int:
         marks = [p.watermark_ms for (s, _), p in self.partitions.items() if s == site]

@@ -8,18 +8,19 @@ the caller just ignores the effects it already wrote).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from ingest.catalog import DeviceInfo, SiteCatalog
+from ingest.coldchain import ColdChain, TempRange
 from ingest.effects import Effects, MovementRow, ScaleCount, TagPosition
 from ingest.rfid import AntennaSpec, PortalSide, TagMovement, TagTracker, TrackerConfig
 from ingest.weight import ScaleConfig, ScaleState, ScaleTracker, WeightEvent, WeightEventKind
 from shelfsense.domain import DeviceKind, MovementKind, MovementSource
 from shelfsense.epc import decode_epc
-from shelfsense.wire import RfidBatch, WeightBatch
+from shelfsense.wire import RfidBatch, RfidColumns, WeightBatch
 
 _EXAMPLE_LIMIT = 20
 
@@ -41,6 +42,7 @@ class Partition:
         tracker_config: TrackerConfig,
         *,
         scale_silence_ms: int = 5_000,
+        temp_ranges: Mapping[str, TempRange] | None = None,
     ) -> None:
         self.site = catalog.site_id
         self.gateway = gateway
@@ -52,6 +54,8 @@ class Partition:
         self.last_t1_ms: dict[str, int] = {}
         self._sku_by_epc: dict[str, str | None] = {}
         self._scale_silence_ms = scale_silence_ms
+        self.coldchain = ColdChain(temp_ranges or {})  # per location, from env readings
+        self.offline_since_ms: int | None = None  # gateway offline (status or silence) since
 
     def device(self, device_id: str) -> DeviceInfo | None:
         return self._catalog.devices.get(device_id)
@@ -59,19 +63,15 @@ class Partition:
     # -- inputs ---------------------------------------------------------------------------
     def rfid(self, device: DeviceInfo, batch: RfidBatch) -> Effects:
         effects = Effects()
-        cols = batch.columns()
-        keep = [i for i, epc in enumerate(cols.epc) if self._sku_of(epc, effects) != "?"]
+        cols = canonical_reads(batch.columns())
+        unknown = {epc for epc in set(cols.epc) if self._sku_of(epc, effects) == "?"}
+        if unknown:
+            keep = [i for i, epc in enumerate(cols.epc) if epc not in unknown]
+            cols = RfidColumns(*([col[i] for i in keep] for col in _columns(cols)))
         moves = self.tags.observe(
-            device.device_id,
-            batch.t0,
-            batch.t1,
-            batch.ants,
-            [cols.epc[i] for i in keep],
-            [cols.ant[i] for i in keep],
-            [cols.rssi[i] for i in keep],
-            [cols.ts[i] for i in keep],
-            [cols.n[i] for i in keep],
-        )
+            device.device_id, batch.t0, batch.t1, sorted(batch.ants),
+            cols.epc, cols.ant, cols.rssi, cols.ts, cols.n,
+        )  # fmt: skip
         self._advance(device.device_id, batch.t1)
         moves.extend(self.tags.expire(self.watermark_ms))
         self._tag_effects(moves, device.device_id, effects)
@@ -104,6 +104,10 @@ class Partition:
         effects.extend(self._silent_scales())
         return effects
 
+    def feed_temperatures(self, location: str, readings: Sequence[tuple[int, float]]) -> None:
+        """A probe's (ts_ms, temp_c) readings, in batch order (the engine and replay feed them)."""
+        self.coldchain.feed(location, readings)
+
     def device_silent(self, device_id: str, ts_ms: int) -> Effects:
         """The device stopped observing at ``ts_ms`` (silence, or its gateway went offline)."""
         effects = Effects()
@@ -120,6 +124,8 @@ class Partition:
 
     def gateway_offline(self, ts_ms: int) -> Effects:
         effects = Effects()
+        if self.offline_since_ms is None:
+            self.offline_since_ms = ts_ms
         for device in self._catalog.gateway_devices(self.gateway):
             effects.extend(self.device_silent(device.device_id, ts_ms))
         return effects
@@ -140,6 +146,8 @@ class Partition:
             "scales": {dev: t.snapshot() for dev, t in self.scales.items()},
             "watermark_ms": self.watermark_ms,
             "last_t1_ms": dict(self.last_t1_ms),
+            "coldchain": self.coldchain.snapshot(),
+            "offline_since_ms": self.offline_since_ms,
         }
 
     def restore(self, snap: Mapping[str, Any]) -> None:
@@ -152,11 +160,15 @@ class Partition:
                 self.scales[dev] = ScaleTracker.restore(config, scale_snap)
         self.watermark_ms = int(snap.get("watermark_ms", 0))
         self.last_t1_ms = {str(k): int(v) for k, v in snap.get("last_t1_ms", {}).items()}
+        self.coldchain.restore(snap.get("coldchain", {}))
+        offline = snap.get("offline_since_ms")
+        self.offline_since_ms = int(offline) if offline is not None else None
 
     # -- internals ------------------------------------------------------------------------
     def _advance(self, device_id: str, t1_ms: int) -> None:
         self.last_t1_ms[device_id] = max(t1_ms, self.last_t1_ms.get(device_id, 0))
         self.watermark_ms = max(self.watermark_ms, t1_ms)
+        self.offline_since_ms = None  # a batch came through: the gateway is back
 
     def _silent_scales(self) -> Effects:
         """Scales whose stream is behind the partition's event time: their count is unknown."""
@@ -215,6 +227,29 @@ class Partition:
         assert device.location is not None and device.sku is not None
         units = tracker.units if tracker.state != ScaleState.UNKNOWN else None
         return ScaleCount(device.device_id, device.location, device.sku, units, ts_ms)
+
+
+def _columns(cols: RfidColumns) -> tuple[list[Any], ...]:
+    return (cols.epc, cols.ant, cols.rssi, cols.ts, cols.n)
+
+
+def canonical_reads(cols: RfidColumns) -> RfidColumns:
+    """The reads ordered by (ts, epc, ant) with RSSI at float32 precision: exactly what a replay
+    reads back from ``rfid_reads``, so a replay rebuilds the very same tracker state."""
+    if not len(cols):
+        return cols
+    rssi: list[float | None]
+    if any(r is None for r in cols.rssi):
+        rssi = [None if r is None else float(np.float32(r)) for r in cols.rssi]
+    else:
+        rssi = np.asarray(cols.rssi, dtype=np.float32).astype(np.float64).tolist()
+    order = np.lexsort((np.asarray(cols.ant), np.asarray(cols.epc), np.asarray(cols.ts)))
+    if bool(np.all(order[1:] > order[:-1])):
+        return RfidColumns(cols.epc, cols.ant, rssi, cols.ts, cols.n)
+    idx = order.tolist()
+    return RfidColumns(
+        *([col[i] for i in idx] for col in (cols.epc, cols.ant, rssi, cols.ts, cols.n))
+    )
 
 
 def _tag_movement(move: TagMovement, sku: str | None, device_id: str) -> MovementRow:

@@ -73,6 +73,7 @@ def _loop(engine: Engine, source: Source, stop: threading.Event, clock: Clock) -
             next_catalog = now + cfg.catalog_poll_s
             engine = _guarded(engine, stop, clock, lambda e: _maybe_reload(e, clock))
             engine = _guarded(engine, stop, clock, lambda e: e.check_silence(clock.now_ms()))
+            engine = _guarded(engine, stop, clock, lambda e: e.tick(clock.now_ms()))
         if now >= next_snapshot and engine.dirty:
             next_snapshot = now + cfg.snapshot_every_s
             engine = _guarded(engine, stop, clock, lambda e: e.save_snapshots())

@@ -16,6 +16,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+from ingest.copybin import HEADER, TRAILER, rfid_copy_rows
 from ingest.effects import MovementRow, TagPosition
 from ingest.pipeline import LedgerEntry
 from ingest.stockbook import Cell, CellChange
@@ -23,6 +24,9 @@ from shelfsense.domain import StockState
 from shelfsense.wire import RfidColumns, SensorReading
 
 NOTIFY_CHANNEL = "shelfsense_events"
+_COPY_READS = (
+    "copy rfid_reads (ts, site_id, device_id, ant, epc, rssi, n) from stdin (format binary)"
+)
 _DAY_MS = 86_400_000
 
 
@@ -93,12 +97,17 @@ class Store:
     def forget_partitions(self) -> None:
         self._days.clear()
 
-    def copy_rfid_reads(self, site: str, device: str, cols: RfidColumns) -> None:
-        if not len(cols):
-            return
-        with self.conn.cursor().copy(
-            "copy rfid_reads (ts, site_id, device_id, ant, epc, rssi, n) from stdin (format binary)"
-        ) as copy:
+    def copy_rfid_reads(self, batches: Sequence[tuple[str, str, RfidColumns]]) -> None:
+        """Raw reads of many batches (site, device, columns): one binary COPY for the fast ones."""
+        fast = [rfid_copy_rows(site, device, cols) for site, device, cols in batches]
+        with self.conn.cursor().copy(_COPY_READS) as copy:
+            copy.write(HEADER + b"".join(rows for rows in fast if rows is not None) + TRAILER)
+        for rows, (site, device, cols) in zip(fast, batches, strict=True):
+            if rows is None and len(cols):
+                self._copy_rows_slowly(site, device, cols)
+
+    def _copy_rows_slowly(self, site: str, device: str, cols: RfidColumns) -> None:
+        with self.conn.cursor().copy(_COPY_READS) as copy:
             copy.set_types(["timestamptz", "text", "text", "int2", "text", "float4", "int4"])
             for epc, ant, rssi, ts, n in zip(
                 cols.epc, cols.ant, cols.rssi, cols.ts, cols.n, strict=True

@@ -27,6 +27,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -34,10 +35,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 __all__ = [
     "ACK_KEY",
     "VAPID_KEY",
+    "WEBPUSH_PREFIX",
     "AckClaim",
     "AckLinkError",
     "b64url",
     "b64url_decode",
+    "mask_channel",
     "new_secret",
     "sign_ack",
     "vapid_public_key",
@@ -52,6 +55,7 @@ INSERT_SECRET_SQL = (
 )
 SELECT_SECRET_SQL = "select value from notify_secrets where name = %s"
 
+WEBPUSH_PREFIX = "webpush:"  # a recipient's browser subscription as a delivery target
 _TOKEN = re.compile(r"^(\d{1,18})-(\d{1,18})-(\d{1,12})-([A-Za-z0-9_-]{43})$")
 
 
@@ -114,3 +118,20 @@ def vapid_public_key(private_raw: str) -> str:
         serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
     )
     return b64url(point)
+
+
+def mask_channel(url: str) -> str:
+    """A channel URL safe to show: scheme, plausible host name and port; credentials, tokens,
+    topics and bot ids become ``***``.  ``ntfys://u:p@ntfy.sh/secret`` -> ``ntfys://ntfy.sh/***``."""
+    if url.startswith(WEBPUSH_PREFIX):
+        return url
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    looks_like_host = "." in host or host == "localhost"
+    shown = host if looks_like_host else "***"
+    try:
+        port = f":{parts.port}" if parts.port and looks_like_host else ""
+    except ValueError:
+        port = ""
+    rest = "/***" if parts.path.strip("/") or parts.query else ""
+    return f"{parts.scheme}://{shown}{port}{rest}"

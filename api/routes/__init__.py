@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import alerts, catalog, health, history, live, movements, stock, tokens
+from api.routes import (
+    ack,
+    alerts,
+    catalog,
+    health,
+    history,
+    live,
+    movements,
+    recipients,
+    stock,
+    tokens,
+    webpush,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
@@ -15,4 +27,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     catalog.router,
     live.router,
     tokens.router,
+    recipients.router,
+    webpush.router,
+    ack.router,
 )

@@ -21,12 +21,27 @@ import threading
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
-from urllib.parse import urlsplit
 
 from ingest.notifier.model import DeliveryKind
+from shelfsense.alert_links import WEBPUSH_PREFIX
+from shelfsense.alert_links import mask_channel as mask
 from shelfsense.domain import Severity
 
-WEBPUSH_PREFIX = "webpush:"
+__all__ = [
+    "WEBPUSH_PREFIX",
+    "ChannelError",
+    "ChannelRouter",
+    "MemoryNotifier",
+    "Message",
+    "Notifier",
+    "NotifyConfigError",
+    "NotifyError",
+    "Outcome",
+    "SendResult",
+    "Subscription",
+    "Target",
+    "mask",
+]
 
 
 class NotifyError(Exception):
@@ -88,23 +103,6 @@ class Notifier(Protocol):
 
 def scheme(url: str) -> str:
     return url.split(":", 1)[0].lower() if ":" in url else ""
-
-
-def mask(url: str) -> str:
-    """A channel URL safe to show: scheme, plausible host name and port; credentials, tokens,
-    topics and bot ids become ``***``.  ``ntfys://u:p@ntfy.sh/secret`` -> ``ntfys://ntfy.sh/***``."""
-    if url.startswith(WEBPUSH_PREFIX):
-        return url
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    looks_like_host = "." in host or host == "localhost"
-    shown = host if looks_like_host else "***"
-    try:
-        port = f":{parts.port}" if parts.port and looks_like_host else ""
-    except ValueError:
-        port = ""
-    rest = "/***" if parts.path.strip("/") or parts.query else ""
-    return f"{parts.scheme}://{shown}{port}{rest}"
 
 
 class ChannelRouter:

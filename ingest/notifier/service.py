@@ -38,6 +38,7 @@ from shelfsense.db.migrate import upgrade
 
 log = logging.getLogger(__name__)
 BUSY_WAIT_S = 0.01  # how often finished sends are collected while some are in flight
+ERROR_PAUSE_S = 2.0  # after an unexpected database error (a bug, a constraint): log, pause, go on
 
 
 def run_notify(
@@ -111,6 +112,9 @@ class _Loop:
             except psycopg.OperationalError as exc:
                 log.error("database unavailable (%s); reconnecting", exc)
                 self._reconnect(stop)
+            except psycopg.Error:
+                log.exception("database error; trying again in %.1f s", ERROR_PAUSE_S)
+                stop.wait(ERROR_PAUSE_S)
 
     def step(self) -> None:
         woken = self._wait()

@@ -49,7 +49,7 @@ limit %s
 for update of e skip locked
 """
 _TOLD_SQL = f"""
-select recipient_id, {_SEVERITIES}[max(array_position({_SEVERITIES}, severity))]
+select recipient_id, ({_SEVERITIES})[max(array_position({_SEVERITIES}, severity))]
 from deliveries
 where alert_id = %s and status in ('pending', 'held', 'sending', 'failed', 'sent')
 group by recipient_id

@@ -10,7 +10,10 @@ export async function alertsView({ main, site }) {
   const can = await features();
   const status = h('p', { class: 'form-status', role: 'status', 'aria-live': 'polite' });
   const list = h('ul', { class: 'alerts', 'aria-label': 'Open alerts' });
-  replace(main, h('h1', {}, 'Alerts'), status, list);
+  const unavailable = can.ack === false
+    ? h('p', { class: 'muted' }, 'Acknowledging alerts is not available on this server yet.')
+    : null;
+  replace(main, h('h1', {}, 'Alerts'), unavailable, status, list);
   const draw = () => drawAlerts(list, site, can, status);
   draw();
   site.addEventListener('alerts', draw);
