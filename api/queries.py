@@ -94,7 +94,7 @@ async def stock_at(
           select qty, state, ts from stock_history h
           where h.site_id = c.site_id and h.sku = c.sku and h.location_id = c.location_id
             and h.ts <= %(at)s
-          order by h.ts desc limit 1) h
+          order by h.ts desc, h.seq desc limit 1) h
         where {cond} and (h.qty > 0 or h.state in ('out', 'unknown'))
         order by c.location_id, c.sku"""
     ).format(cond=cond)

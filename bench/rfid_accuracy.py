@@ -235,7 +235,7 @@ def memory_per_tag(n_tags: int) -> tuple[float, int]:
     base = tracemalloc.get_traced_memory()[0]
     t0 = 1_763_719_200_000
     per = n_tags // 100
-    for k in range(3):
+    for k in range(5):
         for port in range(1, 101):
             epcs = [f"3034{port:04X}{i:016X}" for i in range(per)]
             tracker.observe(

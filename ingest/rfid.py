@@ -189,9 +189,12 @@ class TagTracker:
     # ------------------------------------------------------------------ decisions
     def _settle_tentative(self, now_ms: int, out: list[TagMovement]) -> None:
         cfg = self._cfg
-        for epc, tag in list(self._tentative.items()):
+        ready = []
+        for epc, tag in self._tentative.items():
             if now_ms - tag.first_ts_ms < cfg.arrive_settle_ms:
-                continue
+                break  # kept in order of first sight: the rest are younger
+            ready.append((epc, tag))
+        for epc, tag in ready:
             ch, lead_db = settle_location(tag, now_ms, cfg)
             if ch is None or now_ms - tag.last_ts_ms > cfg.max_window_ms:
                 self._forget(epc)

@@ -3,7 +3,7 @@
 RFID movements add and remove single units; a weight shelf sets its cell's quantity outright
 (the scale counts what is on it). A cell on a location that is not observable now is
 ``unknown`` and keeps its last quantity: absence of evidence is not departure.
-``drain_changes()`` hands out what changed since the last call, once.
+``drain_changes()`` hands out every change since the last call, once, in order.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class StockBook:
         self._min_qty = min_qty
         self._cells: dict[CellKey, Cell] = dict(cells or {})
         self._unobservable: set[str] = set()
-        self._changed: dict[CellKey, int] = {}
+        self._changed: list[CellChange] = []
 
     def cell(self, sku: str, location: str) -> Cell | None:
         return self._cells.get((sku, location))
@@ -83,11 +83,8 @@ class StockBook:
         return location not in self._unobservable
 
     def drain_changes(self) -> list[CellChange]:
-        changes = []
-        for key, ts_ms in self._changed.items():
-            cell = self._cells[key]
-            changes.append(CellChange(key[0], key[1], cell.qty, cell.state, ts_ms))
-        self._changed.clear()
+        """Every change since the last call, in order (a cell may appear more than once)."""
+        changes, self._changed = self._changed, []
         return changes
 
     def _put(self, sku: str, location: str, qty: int, ts_ms: int) -> None:
@@ -96,4 +93,4 @@ class StockBook:
         if old is not None and old.qty == qty and old.state == state:
             return
         self._cells[(sku, location)] = Cell(qty, state, ts_ms)
-        self._changed[(sku, location)] = ts_ms
+        self._changed.append(CellChange(sku, location, qty, state, ts_ms))

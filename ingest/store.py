@@ -167,14 +167,17 @@ class Store:
         return sorted(int(r[0]) for r in result.fetchall())
 
     def write_stock(self, site: str, changes: Sequence[CellChange]) -> None:
+        """Every change into ``stock_history``; the latest per cell into ``stock``."""
         if not changes:
             return
+        self._write_history(site, changes)
+        latest = list({(c.sku, c.location): c for c in changes}.values())
         columns = (
-            [c.sku for c in changes],
-            [c.location for c in changes],
-            [c.qty for c in changes],
-            [str(c.state) for c in changes],
-            [dt(c.ts_ms) for c in changes],
+            [c.sku for c in latest],
+            [c.location for c in latest],
+            [c.qty for c in latest],
+            [str(c.state) for c in latest],
+            [dt(c.ts_ms) for c in latest],
         )
         self.conn.execute(
             """insert into stock (site_id, sku, location_id, qty, state, updated_at)
@@ -184,12 +187,24 @@ class Store:
                  state = excluded.state, updated_at = excluded.updated_at""",
             (site, *columns),
         )
+
+    def _write_history(self, site: str, changes: Sequence[CellChange]) -> None:
+        """In order: ``seq`` breaks ties between changes of one cell at the same instant."""
         self.ensure_partitions(min(c.ts_ms for c in changes), max(c.ts_ms for c in changes))
         self.conn.execute(
             """insert into stock_history (sku, location_id, qty, state, ts, site_id)
-               select *, %s from unnest(%s::text[], %s::text[], %s::int[], %s::text[],
-                                        %s::timestamptz[])""",
-            (site, *columns),
+               select sku, loc, qty, state, ts, %s
+               from unnest(%s::text[], %s::text[], %s::int[], %s::text[], %s::timestamptz[])
+                    with ordinality as h(sku, loc, qty, state, ts, ord)
+               order by ord""",
+            (
+                site,
+                [c.sku for c in changes],
+                [c.location for c in changes],
+                [c.qty for c in changes],
+                [str(c.state) for c in changes],
+                [dt(c.ts_ms) for c in changes],
+            ),
         )
 
     def write_tags(self, site: str, tags: Iterable[TagPosition]) -> None:

@@ -38,7 +38,9 @@ SIM_SPEED = "10"
 
 def _wait_for_log(path: Path, text: str, proc: subprocess.Popen[bytes]) -> None:
     def seen() -> bool:
-        assert proc.poll() is None, f"{path.name} exited: {path.read_text(errors='replace')[-2000:]}"
+        assert proc.poll() is None, (
+            f"{path.name} exited: {path.read_text(errors='replace')[-2000:]}"
+        )
         return path.exists() and text in path.read_text(errors="replace")
 
     wait_for(seen, timeout_s=60, what=f"{text!r} in {path.name}")

@@ -8,7 +8,7 @@ from integration.notify_world import deliveries, notifier_thread, open_alert, re
 from support.capture import CaptureServer
 from support.services import wait_for
 
-from shelfsense.clock import ManualClock
+from shelfsense.clock import ManualClock, SystemClock
 
 
 def test_unacknowledged_alerts_escalate_to_the_next_level(database_url: str) -> None:
@@ -34,7 +34,7 @@ def test_unacknowledged_alerts_escalate_to_the_next_level(database_url: str) -> 
 
 
 def test_the_ack_link_works_once_and_stops_escalation(database_url: str) -> None:
-    clock = ManualClock()
+    clock = ManualClock(SystemClock().now_ms())  # links expire by the API's real clock
     with (
         served_api(database_url) as api,
         CaptureServer() as capture,

@@ -39,6 +39,7 @@ const TABS = [
   ['settings', 'Settings', '/settings'],
 ];
 const LAST_SITE_KEY = 'shelfsense.site';
+const OFFLINE = 'You are offline: the app shows what it can and retries when you are back.';
 const CONN_TEXT = {
   connecting: 'connecting…', live: 'live', reconnecting: 'reconnecting…', stopped: 'offline',
 };
@@ -142,18 +143,21 @@ async function route() {
   const seq = ++renderSeq;
   cleanup?.();
   cleanup = null;
-  banner(null);
+  banner(navigator.onLine ? null : OFFLINE);
   const found = parse();
   if (!found) return navigate('/', { replace: true });
   if (!found.route.open && !token.get()) return navigate('/signin', { replace: true });
   const { route: r, params } = found;
-  const ctx = { main, params, app, active: () => seq === renderSeq };
+  // Each view draws into a container of its own: a view still loading when the user moves on
+  // keeps drawing into a container that is no longer on the page.
+  const view = h('div', { class: 'view' });
+  const ctx = { main: view, params, app, active: () => seq === renderSeq };
   try {
     if (r.tab) ctx.site = await ensureSite(params[0]);
     else if (r.view !== home) closeSite();
     if (!ctx.active()) return;
     drawTabs(r.tab ?? null);
-    replace(main);
+    replace(main, view);
     const done = await r.view(ctx);
     if (ctx.active()) cleanup = done ?? null;
     else done?.();
@@ -180,7 +184,7 @@ export function banner(text) {
 
 setAuthErrorHandler(onAuthError);
 window.addEventListener('hashchange', route);
-window.addEventListener('offline', () => banner('You are offline; showing the last data.'));
+window.addEventListener('offline', () => banner(OFFLINE));
 window.addEventListener('online', () => banner(null));
 if ('serviceWorker' in navigator) {
   navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(() => {});

@@ -79,4 +79,4 @@ def test_every_true_move_is_found_once(
     assert [m.kind for m in out] == [TagMoveKind.ARRIVE, TagMoveKind.MOVE]
     move = out[1]
     assert (move.from_location, move.to_location) == SHELVES
-    assert abs(move.ts_ms - (T0 + 1000 * before_s)) <= 15_000
+    assert abs(move.ts_ms - (T0 + 1000 * before_s)) <= 30_000  # low p + 30 % cross: slow

@@ -105,7 +105,7 @@ export function moveItem(m, timeZone, isNew) {
   const where = `${place(m.from_location, 'out of sight')} → ${place(m.to_location, 'out of sight')}`;
   return h('li', {
     class: isNew ? 'move new' : 'move',
-    dataset: { id: m.id, shownAt: m.shownAt ?? '', kind: m.kind },
+    dataset: { id: m.id, shownAt: m.shownAt ?? '', kind: m.kind, epc: m.epc ?? '' },
   },
   h('time', { datetime: m.ts }, clock(m.ts, timeZone)),
   h('span', { class: 'move-what' }, `${m.sku ?? 'unknown tag'} ×${m.qty}`),
