@@ -21,7 +21,8 @@ def test_units_move_states_through_ok_low_out() -> None:
     b.add("TUNA", "shelf-1", -5, 30)  # never below zero
     assert b.cell("TUNA", "shelf-1") == Cell(0, StockState.OUT, 30)
     changes = b.drain_changes()
-    assert [(c.qty, c.state, c.ts_ms) for c in changes] == [(0, StockState.OUT, 30)]
+    assert [(c.qty, c.state, c.ts_ms) for c in changes] == [
+        (4, StockState.OK, 10), (2, StockState.LOW, 20), (0, StockState.OUT, 30)]
     assert b.drain_changes() == []
 
 
