@@ -62,10 +62,13 @@ def _files(folder: str) -> list[SqlFile]:
 
 
 def detect_backend(conn: psycopg.Connection[Any]) -> Backend:
+    """TimescaleDB when the server offers the extension and preloads its library (without
+    ``shared_preload_libraries = 'timescaledb'`` the extension cannot be created)."""
     row = conn.execute(
-        "select 1 from pg_available_extensions where name = 'timescaledb'"
+        """select exists (select 1 from pg_available_extensions where name = 'timescaledb')
+                  and current_setting('shared_preload_libraries') like '%timescaledb%'"""
     ).fetchone()
-    return Backend.TIMESCALE if row else Backend.NATIVE
+    return Backend.TIMESCALE if row and row[0] else Backend.NATIVE
 
 
 def _recorded_backend(conn: psycopg.Connection[Any], prefer: Backend | None) -> Backend:
