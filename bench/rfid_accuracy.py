@@ -307,7 +307,7 @@ def main(argv: list[str] | None = None) -> dict[tuple[float, float, bool], list[
             f"speed: {rps:,.0f} reads/s on one core"
             f" (TagTracker.observe over {rows:,} read rows, p=0.6, 10% cross)"
         )
-        per_tag, live = memory_per_tag(50_000 if args.quick else 200_000)
+        per_tag, live = memory_per_tag(20_000 if args.quick else 200_000)
         print(
             f"memory: {per_tag:,.0f} bytes per live tag ({live:,} tags)"
             f" -> {per_tag * 1e6 / 2**30:.2f} GiB per million"

@@ -145,6 +145,12 @@ def _stock_alert(kind: AlertType, cell: CellFact, rule: RuleSettings, **details:
     )
 
 
+def _settled(facts: SiteFacts, cell: CellFact, rule: RuleSettings) -> bool:
+    """The cell has not changed for ``settle_s`` of event time (no transient while a hand
+    moves items or readers confirm what they see)."""
+    return facts.event_ms - cell.since_ms >= rule.number("settle_s") * 1000
+
+
 def _low_stock(facts: SiteFacts, rule: RuleSettings, open_: frozenset[str]) -> Iterable[Desired]:
     margin = int(rule.number("hysteresis_units"))
     for cell in facts.cells:
@@ -154,6 +160,7 @@ def _low_stock(facts: SiteFacts, rule: RuleSettings, open_: frozenset[str]) -> I
             holds = cell.state == StockState.UNKNOWN or 0 < cell.qty < cell.min_qty + margin
         else:
             holds = cell.state in (StockState.LOW, StockState.OK) and 0 < cell.qty < cell.min_qty
+            holds = holds and _settled(facts, cell, rule)
         if holds:
             yield _stock_alert(AlertType.LOW_STOCK, cell, rule, min_qty=cell.min_qty)
 
@@ -166,7 +173,7 @@ def _out_of_stock(facts: SiteFacts, rule: RuleSettings, open_: frozenset[str]) -
         if _cell_subject(cell) in open_:
             holds = cell.state == StockState.UNKNOWN or cell.qty < max(margin, 1)
         else:
-            holds = cell.state == StockState.OUT
+            holds = cell.state == StockState.OUT and _settled(facts, cell, rule)
         if holds:
             yield _stock_alert(AlertType.OUT_OF_STOCK, cell, rule)
 

@@ -70,9 +70,11 @@ def _spec(kind: AlertType, description: str, severity: Severity, **params: Param
 RULE_SPECS: tuple[RuleSpec, ...] = (
     _spec(
         AlertType.LOW_STOCK,
-        "a location's planned product below min_qty; clears at min_qty + hysteresis_units",
+        "a location's planned product below min_qty for settle_s; clears at "
+        "min_qty + hysteresis_units",
         Severity.WARNING,
         hysteresis_units=1,
+        settle_s=15,
     ),
     _spec(
         AlertType.REORDER_POINT,
@@ -82,9 +84,10 @@ RULE_SPECS: tuple[RuleSpec, ...] = (
     ),
     _spec(
         AlertType.OUT_OF_STOCK,
-        "a location's planned product at 0; clears at hysteresis_units",
+        "a location's planned product at 0 for settle_s; clears at hysteresis_units",
         Severity.MAJOR,
         hysteresis_units=1,
+        settle_s=15,
     ),
     _spec(
         AlertType.EXPIRING_SOON,

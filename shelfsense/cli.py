@@ -34,6 +34,7 @@ SERVICE_VERBS: dict[str, tuple[str, str]] = {
     "demo": ("shelfsense.demo", "run a simulated store end to end"),
     "token": ("api.tokens_cli", "manage API tokens"),
     "dashboards": ("dashboards.cli", "build or push the Grafana dashboards"),
+    "lots": ("api.lots_cli", "receive lots (lot code and expiry of received stock)"),
     "notify": ("ingest.notifier.cli", "deliver alerts to phones and browsers"),
 }
 

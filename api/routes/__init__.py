@@ -6,11 +6,13 @@ from fastapi import APIRouter
 
 from api.routes import (
     ack,
+    alerting,
     alerts,
     catalog,
     health,
     history,
     live,
+    lots,
     movements,
     recipients,
     stock,
@@ -24,6 +26,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     history.router,
     movements.router,
     alerts.router,
+    alerting.router,
+    lots.router,
     catalog.router,
     live.router,
     tokens.router,

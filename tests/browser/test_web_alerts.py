@@ -31,7 +31,7 @@ def _status_of(store: RunningStore, alert_id: int) -> str:
 
 def test_an_alert_is_acknowledged_from_the_feed(phone: Page, store: RunningStore) -> None:
     subject = f"location:{TEST_SHELF}|sku:TUNA-160|ack-{next(_subjects)}"
-    alert_id = store.add_alert("low_stock", subject, severity="warning")
+    alert_id = store.add_alert("shelf_check", subject, severity="warning")
     sign_in(phone, store.operator)
     open_site_page(phone, TEST_SITE, "/alerts")
     card = phone.locator(f"article[data-alert-id='{alert_id}']")

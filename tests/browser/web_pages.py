@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import quote
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
@@ -15,7 +16,11 @@ def sign_in(page: Page, token: str) -> None:
     page.goto("/#/signin")
     page.get_by_label("API token").fill(token)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Sign in")).to_have_count(0)
+    page.wait_for_url(re.compile(r"#/(sites|s/[^/]+)$"))
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
 def open_site_page(page: Page, site: str, rest: str = "") -> None:

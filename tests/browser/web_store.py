@@ -122,7 +122,9 @@ class RunningStore:
             return issue_token(conn, role=role, name=f"browser {role}", expires_at=expires_at)
 
     def add_alert(self, type_: str, subject: str, severity: str = "major") -> int:
-        """An active alert of test-store on the test shelf (as the alert engine writes one)."""
+        """An active alert of test-store on the test shelf, written as the alert engine writes
+        one. Use a type the engine does not own (it clears its own types when their condition
+        does not hold)."""
         with self.connect() as conn:
             row = conn.execute(
                 """insert into alerts (site_id, type, subject, severity, status, location_id,

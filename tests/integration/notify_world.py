@@ -45,7 +45,7 @@ def connect(url: str) -> psycopg.Connection[tuple[Any, ...]]:
 
 def rows(url: str, sql: str, *params: object) -> list[tuple[Any, ...]]:
     with connect(url) as conn:
-        return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
+        return conn.execute(sql, params).fetchall()
 
 
 def recipient(

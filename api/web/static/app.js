@@ -50,8 +50,9 @@ let cleanup = null;
 let renderSeq = 0;
 export const app = { signInMessage: null, navigate, signOut, openSite: () => site };
 
-async function home() {
+async function home({ active }) {
   const sites = await get('/sites');
+  if (!active()) return;
   const last = localStorage.getItem(LAST_SITE_KEY);
   const pick = sites.length === 1 ? sites[0].site : sites.find((s) => s.site === last)?.site;
   navigate(pick ? `/s/${encodeURIComponent(pick)}` : '/sites', { replace: true });

@@ -22,8 +22,13 @@ def _open(status: AlertStatus = AlertStatus.ACTIVE, qty: int = 3) -> OpenAlert:
 
 def _plan(current: list[OpenAlert], wanted: list[Desired], now_ms: int = T0 + 5) -> list[object]:
     return list(
-        plan(current, {w.key: w for w in wanted}, scope=AlertType, significant=SIG,
-             now_ms=lambda _: now_ms)
+        plan(
+            current,
+            {w.key: w for w in wanted},
+            scope=AlertType,
+            significant=SIG,
+            now_ms=lambda _: now_ms,
+        )
     )
 
 
@@ -65,6 +70,5 @@ def test_gone_condition_clears_never_before_it_opened() -> None:
 
 def test_types_out_of_scope_are_never_touched() -> None:
     foreign = OpenAlert(2, AlertType.MISPLACED, "x", Severity.INFO, AlertStatus.ACTIVE, T0, {})
-    changes = plan([foreign], {}, scope=[AlertType.LOW_STOCK], significant=SIG,
-                   now_ms=lambda _: T0)
+    changes = plan([foreign], {}, scope=[AlertType.LOW_STOCK], significant=SIG, now_ms=lambda _: T0)
     assert changes == []

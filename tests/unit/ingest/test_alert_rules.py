@@ -32,8 +32,8 @@ def _keys(facts: SiteFacts, open_: list[tuple[AlertType, str]] | None = None) ->
     return {f"{k[0]}@{k[1]}" for k in evaluate(facts, RULES, open_ or [])}
 
 
-def _stock(cell: CellFact) -> SiteFacts:
-    return SiteFacts(T0, T0, cells=(cell,))
+def _stock(cell: CellFact, settled_s: int = 15) -> SiteFacts:
+    return SiteFacts(T0 + settled_s * 1000, T0, cells=(cell,))
 
 
 LOW = f"low_stock@location:{SHELF}|sku:PASTA"
@@ -47,6 +47,12 @@ def test_low_stock_opens_below_min_qty_and_clears_at_min_plus_hysteresis() -> No
     assert _keys(_stock(_cell(3))) == {LOW}
     assert _keys(_stock(_cell(4)), [LOW_KEY]) == {LOW}  # inside the hysteresis band: held
     assert _keys(_stock(_cell(5)), [LOW_KEY]) == set()
+
+
+def test_a_cell_must_settle_before_an_alert_opens() -> None:
+    assert _keys(_stock(_cell(3), settled_s=14)) == set()
+    assert _keys(_stock(_cell(0), settled_s=14)) == set()
+    assert _keys(_stock(_cell(3), settled_s=1), [LOW_KEY]) == {LOW}, "held without settling"
 
 
 def test_an_empty_shelf_is_out_of_stock_not_low() -> None:
@@ -80,9 +86,7 @@ def test_reorder_point_over_the_site_total() -> None:
 def test_stock_unknown_after_a_while_per_location() -> None:
     cell = CellFact("PASTA", SHELF, 3, StockState.UNKNOWN, T0, 4, True)
     assert _keys(SiteFacts(T0 + 299_000, T0, cells=(cell,))) == set()
-    assert _keys(SiteFacts(T0 + 300_000, T0, cells=(cell,))) == {
-        f"stock_unknown@location:{SHELF}"
-    }
+    assert _keys(SiteFacts(T0 + 300_000, T0, cells=(cell,))) == {f"stock_unknown@location:{SHELF}"}
 
 
 def _lot(expires_ms: int, qty: int = 6, lead: int | None = None) -> LotFact:

@@ -10,6 +10,7 @@ from ingest.notifier.model import (
     AlertInfo,
     DeliveryKind,
     EventKind,
+    Planned,
     QuietHours,
     Recipient,
     Told,
@@ -35,7 +36,7 @@ def event(kind: EventKind, severity: Severity = Severity.MAJOR, **payload: objec
     return AlertEvent(10, "store-1", 77, kind, severity, NOON, alert, payload)
 
 
-def who(planned: list) -> list[tuple[int, str, DeliveryKind]]:  # type: ignore[type-arg]
+def who(planned: list[Planned]) -> list[tuple[int, str, DeliveryKind]]:
     return sorted((p.recipient_id, p.target, p.kind) for p in planned)
 
 

@@ -52,8 +52,9 @@ def test_a_serialised_label_names_its_item() -> None:
 
 def test_explicit_fields_must_agree_with_the_label() -> None:
     with pytest.raises(LotError, match="disagrees"):
-        receipt_from(today=TODAY, gs1_text=f"(01){GTIN}(10)L1(17)251231", lot="L2", qty=1,
-                     location="a")
+        receipt_from(
+            today=TODAY, gs1_text=f"(01){GTIN}(10)L1(17)251231", lot="L2", qty=1, location="a"
+        )
 
 
 def test_every_shape_problem_is_listed_at_once() -> None:
@@ -66,8 +67,15 @@ def test_every_shape_problem_is_listed_at_once() -> None:
 
 def test_epcs_and_qty_are_exclusive() -> None:
     with pytest.raises(LotError, match="either epcs"):
-        receipt_from(today=TODAY, sku="TUNA", lot="L", expiry=TODAY,
-                     epcs=[encode_sgtin96(GTIN, 1)], qty=1, location="a")
+        receipt_from(
+            today=TODAY,
+            sku="TUNA",
+            lot="L",
+            expiry=TODAY,
+            epcs=[encode_sgtin96(GTIN, 1)],
+            qty=1,
+            location="a",
+        )
 
 
 def test_problems_against_the_database() -> None:

@@ -35,7 +35,7 @@ function drawLots(lots, site) {
     const sku = first(lot, 'sku') ?? '—';
     const name = site.product(sku)?.name;
     const lotId = first(lot, 'lot', 'lot_id', 'lot_code', 'batch', 'id');
-    const expires = first(lot, 'expires_on', 'expires_at', 'expiry_date', 'expiry', 'best_before');
+    const expires = first(lot, 'expiry', 'expires_on', 'expiry_date', 'expires_at', 'best_before');
     const days = first(lot, 'days_left');
     const status = first(lot, 'status') ?? 'ok';
     const qty = first(lot, 'qty', 'quantity', 'units');
@@ -55,10 +55,11 @@ function drawLots(lots, site) {
   }));
 }
 
+/** days_left may be fractional: "3 d left", "less than a day left", "expired 2 d ago". */
 function daysText(days) {
-  if (days < 0) return `expired ${-days} d ago`;
-  if (days === 0) return 'expires today';
-  return `${days} d left`;
+  if (days === null || Number.isNaN(Number(days))) return '';
+  if (days < 0) return `expired ${Math.max(1, Math.floor(-days))} d ago`;
+  return days < 1 ? 'less than a day left' : `${Math.floor(days)} d left`;
 }
 
 function expiresText(value, site) {
