@@ -128,6 +128,15 @@ def wait(probe: object, timeout_s: float, what: str) -> None:
         time.sleep(0.2)
 
 
+def quiet_shelves(conn: psycopg.Connection[tuple[object, ...]], shelves: int) -> list[int]:
+    """Shelves with no alert open after the warm-up (an open one would not open again)."""
+    rows = conn.execute("select sku from alerts where status <> 'cleared' and sku is not null")
+    busy = {int(str(row[0])[1:]) for row in rows}
+    if busy:
+        print(f"{len(busy)} shelves still had an alert open after the warm-up; not sampled")
+    return [i for i in range(shelves) if i not in busy]
+
+
 def settle(capture: CaptureServer, quiet_s: float = 3.0) -> None:
     """Return once no request has arrived for ``quiet_s``."""
     while True:
@@ -181,7 +190,7 @@ def measure(args: argparse.Namespace, db_url: str, broker_url: str, tmp: Path) -
             )
             settle(capture)  # warm-up notifications (if any) are over
             latencies = []
-            for i in rng.sample(range(args.shelves), args.conditions):
+            for i in rng.sample(quiet_shelves(conn, args.shelves), args.conditions):
                 seen = len(capture.hits)
                 sent_s = time.time()
                 client.publish(topic(i), batch(rng, 2, 0), qos=1)

@@ -143,8 +143,9 @@ def degradation(loc: Loc, rounds: float) -> float:
 
 def read_prob_lower(tag: Tag, cfg: TrackerConfig) -> float:
     """Lower confidence bound of the tag's per-round read probability at its location."""
-    loc = tag.loc
-    rounds = (loc.clock - tag.clock0) if loc is not None else 0.0
+    # Rounds up to the tag's last read only: counting the current silence too would make the
+    # estimate fall as fast as the misses grow, and the window would run away from them.
+    rounds = (tag.seen_clock - tag.clock0) if tag.loc is not None else 0.0
     k = cfg.prior_rounds
     total = max(rounds, float(tag.n_sum)) + k
     p_hat = (tag.n_sum + cfg.prior_read_prob * k) / total

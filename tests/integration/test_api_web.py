@@ -122,3 +122,10 @@ def test_the_manifest_is_valid_json_with_a_theme() -> None:
     manifest = json.loads((WEB_DIR / "manifest.webmanifest").read_text())
     assert re.fullmatch(r"#[0-9a-f]{6}", manifest["theme_color"])
     assert Path(WEB_DIR / "index.html").read_text().count('rel="manifest"') == 1
+
+
+def test_every_precached_path_is_served(client: httpx.Client) -> None:
+    """One missing file fails the service worker's install (cache.addAll is all or nothing)."""
+    sw = (WEB_DIR / "sw.js").read_text()
+    for path in re.findall(r"^\s*'(/[^']*)',$", sw, re.MULTILINE):
+        assert client.get(path).status_code == 200, path
