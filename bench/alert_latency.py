@@ -23,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -104,6 +105,16 @@ def publisher(broker_url: str) -> mqtt.Client:
     return client
 
 
+def heartbeat(client: mqtt.Client, stop: threading.Event) -> None:
+    """Every gateway's status every 5 s: a gateway silent for 30 s (wall) makes its stock
+    unknown, and the warm-up plus the measurement take longer than that."""
+    while not stop.is_set():
+        for g in range(GATEWAYS):
+            status = {"v": 1, "state": "online", "ts": int(time.time() * 1000), "sw": "bench"}
+            client.publish(f"shelf/v1/{SITE}/gw-{g}/status", json.dumps(status), qos=1, retain=True)
+        stop.wait(5.0)
+
+
 def start(verb: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
         return subprocess.Popen(
@@ -135,6 +146,20 @@ def quiet_shelves(conn: psycopg.Connection[tuple[object, ...]], shelves: int) ->
     if busy:
         print(f"{len(busy)} shelves still had an alert open after the warm-up; not sampled")
     return [i for i in range(shelves) if i not in busy]
+
+
+def diagnose(conn: psycopg.Connection[tuple[object, ...]], sku: str, tmp: Path) -> None:
+    for sql in (
+        "select qty, state, updated_at from stock where sku = %s",
+        "select id, type, status, opened_at, cleared_at from alerts where sku = %s",
+        "select e.id, e.event, e.created_at, p.processed_at from alert_events e join alerts a on "
+        "a.id = e.alert_id left join notify_processed p on p.alert_event_id = e.id where a.sku = %s",
+        "select d.id, d.kind, d.status, d.created_at, d.sent_at from deliveries d join alerts a on "
+        "a.id = d.alert_id where a.sku = %s",
+    ):
+        print(conn.execute(sql.encode(), (sku,)).fetchall())
+    for log in ("ingest.log", "notify.log"):
+        print(log, (tmp / log).read_text()[-2000:])
 
 
 def settle(capture: CaptureServer, quiet_s: float = 3.0) -> None:
@@ -180,6 +205,8 @@ def measure(args: argparse.Namespace, db_url: str, broker_url: str, tmp: Path) -
         try:
             time.sleep(3.0)  # subscribed (its persistent session keeps anything later anyway)
             client = publisher(broker_url)
+            stop = threading.Event()
+            threading.Thread(target=heartbeat, args=(client, stop), daemon=True).start()
             for seq in (0, 1):
                 for i in range(args.shelves):
                     client.publish(topic(i), batch(rng, seq, UNITS), qos=1).wait_for_publish()
@@ -196,13 +223,10 @@ def measure(args: argparse.Namespace, db_url: str, broker_url: str, tmp: Path) -
                 client.publish(topic(i), batch(rng, 2, 0), qos=1)
                 arrived = arrival(capture, seen, f"Out of stock: P{i:04d}")
                 if arrived is None:
-                    print(
-                        conn.execute(
-                            "select * from stock where sku = %s", (f"P{i:04d}",)
-                        ).fetchall()
-                    )
+                    diagnose(conn, f"P{i:04d}", tmp)
                     raise SystemExit(f"no notification for shelf {i}; see {tmp}/*.log")
                 latencies.append(arrived - sent_s)
+            stop.set()
             client.loop_stop()
             return latencies
         finally:

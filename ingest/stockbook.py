@@ -23,11 +23,15 @@ class Cell:
 
 @dataclass(frozen=True, slots=True)
 class CellChange:
+    """A cell's new quantity and state at ``ts_ms``; ``delta`` is the quantity change, which
+    is what history needs when the change is dated before changes already recorded."""
+
     sku: str
     location: str
     qty: int
     state: StockState
     ts_ms: int
+    delta: int = 0
 
 
 CellKey = tuple[str, str]  # (sku, location)
@@ -93,4 +97,5 @@ class StockBook:
         if old is not None and old.qty == qty and old.state == state:
             return
         self._cells[(sku, location)] = Cell(qty, state, ts_ms)
-        self._changed.append(CellChange(sku, location, qty, state, ts_ms))
+        delta = qty - (old.qty if old is not None else 0)
+        self._changed.append(CellChange(sku, location, qty, state, ts_ms, delta))

@@ -189,21 +189,17 @@ class Store:
         )
 
     def _write_history(self, site: str, changes: Sequence[CellChange]) -> None:
-        """In order: ``seq`` breaks ties between changes of one cell at the same instant."""
+        """As deltas, in order (see shelfsense_record_stock): back-dated changes stay true."""
         self.ensure_partitions(min(c.ts_ms for c in changes), max(c.ts_ms for c in changes))
         self.conn.execute(
-            """insert into stock_history (sku, location_id, qty, state, ts, site_id)
-               select sku, loc, qty, state, ts, %s
-               from unnest(%s::text[], %s::text[], %s::int[], %s::text[], %s::timestamptz[])
-                    with ordinality as h(sku, loc, qty, state, ts, ord)
-               order by ord""",
+            "select shelfsense_record_stock(%s, %s, %s, %s, %s, %s)",
             (
                 site,
                 [c.sku for c in changes],
                 [c.location for c in changes],
-                [c.qty for c in changes],
-                [str(c.state) for c in changes],
                 [dt(c.ts_ms) for c in changes],
+                [c.delta for c in changes],
+                [str(c.state) for c in changes],
             ),
         )
 

@@ -93,6 +93,8 @@ class _Processes:
 
     def start(self, name: str, *args: str) -> Path:
         log = self.log_dir / f"{name}.log"
+        if log.exists():  # keep the previous run's log, start this one empty
+            log.replace(log.with_suffix(".log.1"))
         with log.open("ab") as out:
             proc = subprocess.Popen([sys.executable, "-m", "shelfsense.cli", *args],
                                     env=self.env, stdout=out, stderr=subprocess.STDOUT)

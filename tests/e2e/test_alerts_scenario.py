@@ -121,7 +121,7 @@ def test_each_condition_opens_one_alert_that_clears(
             key = (note.get("expect"), note.get("location"))
             if key not in EXPECTED:
                 continue
-            kind, subject = EXPECTED.pop(key)  # type: ignore[arg-type]
+            kind, subject = EXPECTED.pop(key)
             mine = [st for t, s, st in history if (t, s) == (kind, subject)]
             assert mine == ["cleared"], f"{kind} {subject}: {mine}; all alerts: {history}"
         assert not EXPECTED, f"the scenario no longer announces {EXPECTED}"

@@ -71,7 +71,11 @@ def test_viewers_may_read_but_not_acknowledge(client: httpx.Client, world: World
 
 def test_rules_are_listed_and_overridden_all_or_nothing(client: httpx.Client, world: World) -> None:
     rules = {r["key"]: r for r in client.get(f"/sites/{SITE}/alert-rules").json()}
-    assert rules["low_stock"]["params"] == {"severity": "warning", "hysteresis_units": 1}
+    assert rules["low_stock"]["params"] == {
+        "severity": "warning",
+        "hysteresis_units": 1,
+        "settle_s": 15,
+    }
     body = {"low_stock": {"params": {"hysteresis_units": 3}}, "misplaced": {"enabled": False}}
     admin = auth(world.admin)
     assert client.put(f"/sites/{SITE}/alert-rules", json=body).status_code == 403

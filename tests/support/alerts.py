@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import psycopg
@@ -18,7 +19,7 @@ def sensor(seq: int, t0: int, temps_c: list[float], period_ms: int = 30_000) -> 
     return json.dumps(body).encode()
 
 
-def scale_seconds(seq0: int, t0: int, grams: list[float]) -> list[bytes]:
+def scale_seconds(seq0: int, t0: int, grams: Sequence[float]) -> list[bytes]:
     """One 1 s weight batch (10 Hz) per entry of ``grams``, with a little deterministic noise."""
     out = []
     for i, level in enumerate(grams):

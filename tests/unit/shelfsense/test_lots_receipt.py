@@ -22,8 +22,8 @@ GTIN = "08690000000012"
 OTHER = "08690000000029"
 
 
-def _ms(*args: int) -> int:
-    return int(datetime(*args, tzinfo=UTC).timestamp() * 1000)
+def _ms(year: int, month: int, day: int, hour: int = 0) -> int:
+    return int(datetime(year, month, day, hour, tzinfo=UTC).timestamp() * 1000)
 
 
 def test_expiry_is_local_midnight_after_the_expiry_date() -> None:
