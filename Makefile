@@ -29,6 +29,7 @@ check: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	MYPYPATH=tests $(BIN)/mypy --check-untyped-defs --explicit-package-bases --ignore-missing-imports tests bench
 	$(BIN)/lint-imports
 
 fmt: install

@@ -55,15 +55,20 @@ def site_yaml(readers: int, products: int) -> str:
     lines.append("devices:")
     for r in range(readers):
         ants = ", ".join(f"{a}: shelf-{r}-{a}" for a in range(1, 5))
-        lines.append(f"  - {{id: reader-{r}, gateway: gw-{r % 4}, kind: rfid, antennas: {{{ants}}}}}")
+        lines.append(
+            f"  - {{id: reader-{r}, gateway: gw-{r % 4}, kind: rfid, antennas: {{{ants}}}}}"
+        )
     return "\n".join(lines) + "\n"
 
 
 def make_batches(readers: int, tags_per_antenna: int, seconds: int) -> list[tuple[str, bytes]]:
     epcs = {
-        (r, a): [encode_sgtin96(gtin((r * 4 + a + k) % 50), r * 100_000 + a * 10_000 + k)
-                 for k in range(tags_per_antenna)]
-        for r in range(readers) for a in range(1, 5)
+        (r, a): [
+            encode_sgtin96(gtin((r * 4 + a + k) % 50), r * 100_000 + a * 10_000 + k)
+            for k in range(tags_per_antenna)
+        ]
+        for r in range(readers)
+        for a in range(1, 5)
     }
     out = []
     for s in range(seconds):
@@ -74,17 +79,33 @@ def make_batches(readers: int, tags_per_antenna: int, seconds: int) -> list[tupl
                 col_epc += epcs[(r, a)]
                 col_ant += [a] * tags_per_antenna
             size = len(col_epc)
-            body = {"v": 1, "seq": s, "t0": t0, "t1": t0 + 1000, "ants": [1, 2, 3, 4],
-                    "cols": {"epc": col_epc, "ant": col_ant, "rssi": [-55.0] * size,
-                             "ts": [t0 + 500] * size, "n": [3] * size}}
-            out.append((f"{PREFIX}/v1/bench/gw-{r % 4}/rfid/reader-{r}",
-                        json.dumps(body, separators=(",", ":")).encode()))
+            body = {
+                "v": 1,
+                "seq": s,
+                "t0": t0,
+                "t1": t0 + 1000,
+                "ants": [1, 2, 3, 4],
+                "cols": {
+                    "epc": col_epc,
+                    "ant": col_ant,
+                    "rssi": [-55.0] * size,
+                    "ts": [t0 + 500] * size,
+                    "n": [3] * size,
+                },
+            }
+            out.append(
+                (
+                    f"{PREFIX}/v1/bench/gw-{r % 4}/rfid/reader-{r}",
+                    json.dumps(body, separators=(",", ":")).encode(),
+                )
+            )
     return out
 
 
 def publish_all(url: MqttUrl, batches: list[tuple[str, bytes]], max_inflight: int = 1000) -> float:
-    client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2,
-                         client_id="bench-publisher")
+    client = mqtt.Client(
+        callback_api_version=CallbackAPIVersion.VERSION2, client_id="bench-publisher"
+    )
     client.max_inflight_messages_set(max_inflight)
     client.max_queued_messages_set(0)
     window = threading.Semaphore(max_inflight)
@@ -116,8 +137,11 @@ def plain_subscriber_rate(url: MqttUrl, batches: list[tuple[str, bytes]], reads_
         if got[0] == len(batches):
             done.set()
 
-    sub = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id="bench-plain",
-                      protocol=mqtt.MQTTv5)
+    sub = mqtt.Client(
+        callback_api_version=CallbackAPIVersion.VERSION2,
+        client_id="bench-plain",
+        protocol=mqtt.MQTTv5,
+    )
     sub.on_message = on_message
     subscribed = threading.Event()
     sub.on_subscribe = lambda *a: subscribed.set()
@@ -147,14 +171,36 @@ def committed_reads(db_url: str) -> int:
     return int(row[0]) if row else 0
 
 
-def run_ingest_phase(db_url: str, url: MqttUrl, broker_url: str, load: list[tuple[str, bytes]],
-                     total_reads: int, workdir: Path) -> dict[str, object]:
-    env = {**os.environ, "SHELFSENSE_DATABASE_URL": db_url, "SHELFSENSE_MQTT_URL": broker_url,
-           "SHELFSENSE_MQTT_PREFIX": PREFIX}
+def run_ingest_phase(
+    db_url: str,
+    url: MqttUrl,
+    broker_url: str,
+    load: list[tuple[str, bytes]],
+    total_reads: int,
+    workdir: Path,
+) -> dict[str, object]:
+    env = {
+        **os.environ,
+        "SHELFSENSE_DATABASE_URL": db_url,
+        "SHELFSENSE_MQTT_URL": broker_url,
+        "SHELFSENSE_MQTT_PREFIX": PREFIX,
+    }
     log = (workdir / "ingest.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "shelfsense.cli", "ingest",
-                             "--client-id", "bench-ingest", "--log-level", "WARNING"],
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "shelfsense.cli",
+            "ingest",
+            "--client-id",
+            "bench-ingest",
+            "--log-level",
+            "WARNING",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     time.sleep(3.0)  # let it subscribe (its persistent session queues what comes after)
     rss = [rss_mb(proc.pid)]
     started = time.monotonic()
@@ -169,9 +215,13 @@ def run_ingest_phase(db_url: str, url: MqttUrl, broker_url: str, load: list[tupl
     proc.terminate()
     proc.wait(30)
     log.close()
-    return {"seconds": elapsed, "reads_per_s": committed_reads(db_url) / elapsed,
-            "rss_start_mb": rss[1] if len(rss) > 1 else rss[0],
-            "rss_mid_mb": rss[len(rss) // 2], "rss_end_mb": rss[-1]}
+    return {
+        "seconds": elapsed,
+        "reads_per_s": committed_reads(db_url) / elapsed,
+        "rss_start_mb": rss[1] if len(rss) > 1 else rss[0],
+        "rss_mid_mb": rss[len(rss) // 2],
+        "rss_end_mb": rss[-1],
+    }
 
 
 def main() -> None:
@@ -187,8 +237,11 @@ def main() -> None:
     print(f"building {args.seconds * args.readers} batches of {reads_per} reads ...", flush=True)
     load = make_batches(args.readers, args.tags_per_antenna, args.seconds)
     total = len(load) * reads_per
-    with tempfile.TemporaryDirectory() as tmp, MosquittoBroker(Path(tmp) / "mq") as broker, \
-            PostgresCluster() as pg:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        MosquittoBroker(Path(tmp) / "mq") as broker,
+        PostgresCluster() as pg,
+    ):
         url = MqttUrl.parse(broker.url)
         ceiling = plain_subscriber_rate(url, load, reads_per)
         db_url = pg.create_database("bench")
@@ -197,14 +250,18 @@ def main() -> None:
             apply_site(conn, load_site(site_yaml(args.readers, 50), "bench-site"))
         result = run_ingest_phase(db_url, url, broker.url, load, total, Path(tmp))
     print()
-    print(f"| path | reads | seconds | reads/s | ingest RSS start / mid / end (MB) |")
+    print("| path | reads | seconds | reads/s | ingest RSS start / mid / end (MB) |")
     print("|---|---|---|---|---|")
     print(f"| plain subscriber (ceiling) | {total:,} | - | {ceiling:,.0f} | - |")
-    print(f"| broker -> ingest -> PostgreSQL | {total:,} | {result['seconds']:.1f} | "
-          f"{result['reads_per_s']:,.0f} | {result['rss_start_mb']:.0f} / "
-          f"{result['rss_mid_mb']:.0f} / {result['rss_end_mb']:.0f} |")
-    print(f"\nbatches: {len(load):,} of {reads_per} reads (columnar), {args.readers} readers, "
-          f"{args.readers * 4 * args.tags_per_antenna:,} tags")
+    print(
+        f"| broker -> ingest -> PostgreSQL | {total:,} | {result['seconds']:.1f} | "
+        f"{result['reads_per_s']:,.0f} | {result['rss_start_mb']:.0f} / "
+        f"{result['rss_mid_mb']:.0f} / {result['rss_end_mb']:.0f} |"
+    )
+    print(
+        f"\nbatches: {len(load):,} of {reads_per} reads (columnar), {args.readers} readers, "
+        f"{args.readers * 4 * args.tags_per_antenna:,} tags"
+    )
 
 
 if __name__ == "__main__":

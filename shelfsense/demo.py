@@ -30,12 +30,14 @@ DEMO_SITE_DB = "shelfsense"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scenario", default="demo", help="firmware_sim scenario")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--speed", type=float, default=1.0,
-                        help="store seconds per wall second (1 = real time)")
+    parser.add_argument(
+        "--speed", type=float, default=1.0, help="store seconds per wall second (1 = real time)"
+    )
     parser.add_argument("--host", default="127.0.0.1", help="API host")
     parser.add_argument("--port", type=int, default=8000, help="API port (0: any free port)")
-    parser.add_argument("--duration-s", type=float,
-                        help="stop after this many wall seconds (default: until Ctrl-C)")
+    parser.add_argument(
+        "--duration-s", type=float, help="stop after this many wall seconds (default: until Ctrl-C)"
+    )
     parser.add_argument("--data-dir", type=Path, help="default: the user data directory")
 
 
@@ -77,7 +79,8 @@ def _database(settings: Settings, data_dir: Path) -> Iterator[str]:
     with PostgresCluster(data_dir / "pg", durable=True) as cluster:
         with cluster.connect() as conn:
             exists = conn.execute(
-                "select 1 from pg_database where datname = %s", (DEMO_SITE_DB,)).fetchone()
+                "select 1 from pg_database where datname = %s", (DEMO_SITE_DB,)
+            ).fetchone()
         url = cluster.url_for(DEMO_SITE_DB) if exists else cluster.create_database(DEMO_SITE_DB)
         print(f"database: private PostgreSQL at {url}", flush=True)
         yield url
@@ -96,8 +99,12 @@ class _Processes:
         if log.exists():  # keep the previous run's log, start this one empty
             log.replace(log.with_suffix(".log.1"))
         with log.open("ab") as out:
-            proc = subprocess.Popen([sys.executable, "-m", "shelfsense.cli", *args],
-                                    env=self.env, stdout=out, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "shelfsense.cli", *args],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         self.children.append((name, proc))
         return log
 
@@ -123,8 +130,9 @@ def _wait_for_text(path: Path, text: str, stop: threading.Event, timeout_s: floa
     return False
 
 
-def _run_store(args: argparse.Namespace, data_dir: Path, mqtt_url: str, db_url: str,
-               stop: threading.Event) -> int:
+def _run_store(
+    args: argparse.Namespace, data_dir: Path, mqtt_url: str, db_url: str, stop: threading.Event
+) -> int:
     from shelfsense.db.migrate import upgrade
     from shelfsense.runtime import free_port
 
@@ -138,10 +146,25 @@ def _run_store(args: argparse.Namespace, data_dir: Path, mqtt_url: str, db_url: 
     api_port = args.port or free_port()
     try:
         sim_log = procs.start(
-            "sim", "sim", "--scenario", args.scenario, "--seed", str(args.seed),
-            "--speed", str(args.speed), "--listen", f"127.0.0.1:{free_port()}",
-            "--site-out", str(site_file), "--gateway-out", str(gateway_file),
-            "--truth", str(run_dir / "truth.jsonl"), "--wait-for-clients", "1")
+            "sim",
+            "sim",
+            "--scenario",
+            args.scenario,
+            "--seed",
+            str(args.seed),
+            "--speed",
+            str(args.speed),
+            "--listen",
+            f"127.0.0.1:{free_port()}",
+            "--site-out",
+            str(site_file),
+            "--gateway-out",
+            str(gateway_file),
+            "--truth",
+            str(run_dir / "truth.jsonl"),
+            "--wait-for-clients",
+            "1",
+        )
         if not _wait_for_text(sim_log, "device bus listening", stop):
             return _fail(procs, "the simulator did not start", sim_log)
         _apply_site(db_url, site_file)
@@ -177,18 +200,22 @@ def _admin_token(db_url: str) -> str:
 
 
 def _announce(host: str, port: int, token: str, data_dir: Path) -> None:
-    print(f"\nshelfsense demo is running.\n"
-          f"  web app:   http://{host}:{port}/\n"
-          f"  API:       http://{host}:{port}/api/v1  (docs: http://{host}:{port}/docs)\n"
-          f"  token:     {token}\n"
-          f"  try:       curl -H 'Authorization: Bearer {token}' "
-          f"http://{host}:{port}/api/v1/sites/demo-store/stock\n"
-          f"  logs:      {data_dir / 'logs'}\n"
-          f"Ctrl-C stops it; stock and history stay in {data_dir}.\n", flush=True)
+    print(
+        f"\nshelfsense demo is running.\n"
+        f"  web app:   http://{host}:{port}/\n"
+        f"  API:       http://{host}:{port}/api/v1  (docs: http://{host}:{port}/docs)\n"
+        f"  token:     {token}\n"
+        f"  try:       curl -H 'Authorization: Bearer {token}' "
+        f"http://{host}:{port}/api/v1/sites/demo-store/stock\n"
+        f"  logs:      {data_dir / 'logs'}\n"
+        f"Ctrl-C stops it; stock and history stay in {data_dir}.\n",
+        flush=True,
+    )
 
 
-def _watch(procs: _Processes, stop: threading.Event, duration_s: float | None,
-           api_log: Path) -> int:
+def _watch(
+    procs: _Processes, stop: threading.Event, duration_s: float | None, api_log: Path
+) -> int:
     deadline = time.monotonic() + duration_s if duration_s else None
     while not stop.is_set():
         dead = procs.failed()

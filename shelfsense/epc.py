@@ -26,7 +26,15 @@ class SgtinInfo:
 
 
 # SGTIN partition table (TDS 14.5.1): partition -> (company prefix bits, digits, item ref digits)
-_PARTITIONS = ((40, 12, 1), (37, 11, 2), (34, 10, 3), (30, 9, 4), (27, 8, 5), (24, 7, 6), (20, 6, 7))
+_PARTITIONS = (
+    (40, 12, 1),
+    (37, 11, 2),
+    (34, 10, 3),
+    (30, 9, 4),
+    (27, 8, 5),
+    (24, 7, 6),
+    (20, 6, 7),
+)
 
 
 def _gtin_check(body13: str) -> str:

@@ -51,7 +51,7 @@ def _recipient_token(store: RunningStore) -> str:
             "insert into recipients (site_id, name, token_id) values (%s, %s, %s)",
             (DEMO_SITE, "browser push", token_id),
         )
-    return token
+    return str(token)
 
 
 def test_enable_notifications_subscribes_this_device(phone: Page, store: RunningStore) -> None:

@@ -7,6 +7,7 @@ must come out identical, row for row.
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import psycopg
@@ -14,6 +15,8 @@ import pytest
 from support.scenario import batches
 from support.services import apply_site_file, ingest_thread, kill9, start_cli, terminate, wait_for
 from support.wire import publish
+
+from shelfsense.runtime import PostgresCluster
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -24,13 +27,15 @@ def _movements(url: str) -> list[tuple[object, ...]]:
     with psycopg.connect(url) as conn:
         return conn.execute(
             "select ts, epc, kind, from_location, to_location, qty from movements"
-            " order by ts, epc, kind").fetchall()
+            " order by ts, epc, kind"
+        ).fetchall()
 
 
 def _stock(url: str) -> list[tuple[object, ...]]:
     with psycopg.connect(url) as conn:
         return conn.execute(
-            "select sku, location_id, qty, state from stock order by 1, 2").fetchall()
+            "select sku, location_id, qty, state from stock order by 1, 2"
+        ).fetchall()
 
 
 def _ledger(url: str) -> int:
@@ -47,21 +52,43 @@ def _reference(url: str, mqtt_url: str, prefix: str) -> tuple[list[tuple[object,
     return _movements(url), _stock(url)
 
 
-def _start(url: str, mqtt_url: str, prefix: str, log: Path) -> object:
-    env = {"SHELFSENSE_DATABASE_URL": url, "SHELFSENSE_MQTT_URL": mqtt_url,
-           "SHELFSENSE_MQTT_PREFIX": prefix}
-    proc = start_cli("ingest", "--client-id", prefix, "--snapshot-every-s", "0.5",
-                     "--group-max", "7", env=env, log_path=log)
-    wait_for(lambda: "ingest running" in log.read_text(errors="replace"), timeout_s=60,
-             what="ingest to subscribe")
+def _start(url: str, mqtt_url: str, prefix: str, log: Path) -> subprocess.Popen[bytes]:
+    env = {
+        "SHELFSENSE_DATABASE_URL": url,
+        "SHELFSENSE_MQTT_URL": mqtt_url,
+        "SHELFSENSE_MQTT_PREFIX": prefix,
+    }
+    proc = start_cli(
+        "ingest",
+        "--client-id",
+        prefix,
+        "--snapshot-every-s",
+        "0.5",
+        "--group-max",
+        "7",
+        env=env,
+        log_path=log,
+    )
+    wait_for(
+        lambda: "ingest running" in log.read_text(errors="replace"),
+        timeout_s=60,
+        what="ingest to subscribe",
+    )
     return proc
 
 
 def test_kill9_mid_stream_loses_and_doubles_nothing(
-        pg_cluster: object, migrated_template: str, database_url: str, mqtt_url: str,
-        unique_name: str, tmp_path: Path) -> None:
-    ref_url = pg_cluster.create_database(unique_name + "_ref",  # type: ignore[attr-defined]
-                                         template=migrated_template)
+    pg_cluster: PostgresCluster,
+    migrated_template: str,
+    database_url: str,
+    mqtt_url: str,
+    unique_name: str,
+    tmp_path: Path,
+) -> None:
+    ref_url = pg_cluster.create_database(
+        unique_name + "_ref",
+        template=migrated_template,
+    )
     ref_movements, ref_stock = _reference(ref_url, mqtt_url, unique_name + "r")
     assert len(ref_movements) >= 80, "the scenario should move every tag more than once"
 

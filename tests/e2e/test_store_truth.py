@@ -43,24 +43,55 @@ def _ledger(url: str) -> int:
 
 
 @pytest.mark.parametrize("broker_outage", [False, True], ids=["steady", "broker-outage"])
-def test_api_stock_equals_the_simulators_truth(database_url: str, fresh_mqtt_broker: MqttBroker,
-                                               tmp_path: Path, broker_outage: bool) -> None:
+def test_api_stock_equals_the_simulators_truth(
+    database_url: str, fresh_mqtt_broker: MqttBroker, tmp_path: Path, broker_outage: bool
+) -> None:
     mqtt_url = fresh_mqtt_broker.start().url
-    env = {"SHELFSENSE_DATABASE_URL": database_url, "SHELFSENSE_MQTT_URL": mqtt_url,
-           "SHELFSENSE_MQTT_PREFIX": "e2e" + tmp_path.name[-8:].replace("-", "")}
+    env = {
+        "SHELFSENSE_DATABASE_URL": database_url,
+        "SHELFSENSE_MQTT_URL": mqtt_url,
+        "SHELFSENSE_MQTT_PREFIX": "e2e" + tmp_path.name[-8:].replace("-", ""),
+    }
     site, gateway, truth = tmp_path / "site.yaml", tmp_path / "gw.yaml", tmp_path / "truth.jsonl"
-    sim = start_cli("sim", "--scenario", "steady", "--seed", "3", "--speed", "0",
-                    "--duration-s", str(STORE_S), "--start-ms", str(START_MS),
-                    "--listen", f"127.0.0.1:{free_port()}", "--site-out", str(site),
-                    "--gateway-out", str(gateway), "--truth", str(truth),
-                    "--wait-for-clients", "1", env=env, log_path=tmp_path / "sim.log")
-    wait_for(lambda: "device bus listening" in (tmp_path / "sim.log").read_text(),
-             timeout_s=60, what="the simulator")
+    sim = start_cli(
+        "sim",
+        "--scenario",
+        "steady",
+        "--seed",
+        "3",
+        "--speed",
+        "0",
+        "--duration-s",
+        str(STORE_S),
+        "--start-ms",
+        str(START_MS),
+        "--listen",
+        f"127.0.0.1:{free_port()}",
+        "--site-out",
+        str(site),
+        "--gateway-out",
+        str(gateway),
+        "--truth",
+        str(truth),
+        "--wait-for-clients",
+        "1",
+        env=env,
+        log_path=tmp_path / "sim.log",
+    )
+    wait_for(
+        lambda: "device bus listening" in (tmp_path / "sim.log").read_text(),
+        timeout_s=60,
+        what="the simulator",
+    )
     apply_site_file_path(database_url, site)
-    ingest = start_cli("ingest", "--client-id", "e2e-truth", env=env,
-                       log_path=tmp_path / "ingest.log")
-    wait_for(lambda: "ingest running" in (tmp_path / "ingest.log").read_text(), timeout_s=60,
-             what="ingest")
+    ingest = start_cli(
+        "ingest", "--client-id", "e2e-truth", env=env, log_path=tmp_path / "ingest.log"
+    )
+    wait_for(
+        lambda: "ingest running" in (tmp_path / "ingest.log").read_text(),
+        timeout_s=60,
+        what="ingest",
+    )
     edge = start_cli("edge", "--config", str(gateway), env=env, log_path=tmp_path / "edge.log")
     port = free_port()
     api = start_cli("api", "--port", str(port), env=env, log_path=tmp_path / "api.log")
@@ -76,12 +107,18 @@ def test_api_stock_equals_the_simulators_truth(database_url: str, fresh_mqtt_bro
         wait_for(lambda: _quiet(database_url, seen), timeout_s=300, what="ingest to catch up")
         with psycopg.connect(database_url) as conn:
             token = create_token(conn, role="viewer", name="e2e")
-        marks = [c for c in checkpoints(truth)
-                 if START_MS + FIRST_READ_S * 1000 <= c.ts_ms <= START_MS + (STORE_S - SETTLE_S) * 1000]
+        marks = [
+            c
+            for c in checkpoints(truth)
+            if START_MS + FIRST_READ_S * 1000 <= c.ts_ms <= START_MS + (STORE_S - SETTLE_S) * 1000
+        ]
         assert len(marks) >= 5
         wrong = {}
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1",
-                          headers={"Authorization": f"Bearer {token}"}, timeout=10) as client:
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{port}/api/v1",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        ) as client:
             wait_for(lambda: client.get("/health").status_code == 200, what="the API")
             for mark in marks:
                 at = dt.datetime.fromtimestamp(mark.ts_ms / 1000, tz=dt.UTC).isoformat()

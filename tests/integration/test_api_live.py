@@ -43,7 +43,7 @@ def commit_ledger_10(world: World) -> int:
             "update alerts set status = 'cleared', cleared_at = %s where type = 'out_of_stock'",
             (T0,),
         )
-    return moved
+    return int(moved)
 
 
 @contextmanager

@@ -18,7 +18,7 @@ def _topic(prefix: str, kind: str = "rfid", device: str = "reader-1", gw: str = 
 
 
 def _ledger_rows(url: str) -> int:
-    return int(scalar(url, "select count(*) from batch_ledger") or 0)  # type: ignore[call-overload]
+    return int(str(scalar(url, "select count(*) from batch_ledger") or 0))
 
 
 def _stock(url: str, sku: str, location: str) -> tuple[int, str] | None:

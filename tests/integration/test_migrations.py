@@ -15,7 +15,8 @@ def test_upgrade_twice_is_a_no_op_and_records_the_backend(empty_database_url: st
     assert upgrade(empty_database_url) == []
     with psycopg.connect(empty_database_url) as conn:
         backend = conn.execute(
-            "select value from shelfsense_meta where key = 'timeseries_backend'").fetchone()
+            "select value from shelfsense_meta where key = 'timeseries_backend'"
+        ).fetchone()
         parts = conn.execute(
             "select count(*) from pg_partitioned_table p join pg_class c on c.oid = p.partrelid"
             " where c.relname in ('rfid_reads','weight_samples','sensor_readings','stock_history')"
@@ -26,25 +27,31 @@ def test_upgrade_twice_is_a_no_op_and_records_the_backend(empty_database_url: st
 
 def test_concurrent_upgrades_apply_each_file_once(empty_database_url: str) -> None:
     results: list[list[str]] = []
-    threads = [threading.Thread(target=lambda: results.append(upgrade(empty_database_url)))
-               for _ in range(4)]
+    threads = [
+        threading.Thread(target=lambda: results.append(upgrade(empty_database_url)))
+        for _ in range(4)
+    ]
     for t in threads:
         t.start()
     for t in threads:
         t.join(60)
     applied = [name for r in results for name in r]
-    assert sorted(applied) == sorted(f.name for f in _files("incremental")
-                                     if f.backend in (None, Backend.NATIVE))
+    assert sorted(applied) == sorted(
+        f.name for f in _files("incremental") if f.backend in (None, Backend.NATIVE)
+    )
 
 
 def test_partitions_are_created_ahead_and_dropped_by_age(database_url: str) -> None:
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("select shelfsense_ensure_partitions('2025-01-01', '2025-01-03')")
         conn.execute("select shelfsense_ensure_partitions('2025-01-02', '2025-01-03')")  # again
-        conn.execute("insert into rfid_reads (ts, site_id, device_id, ant, epc) values"
-                     " ('2025-01-02 12:00Z', 's', 'd', 1, '30')")
+        conn.execute(
+            "insert into rfid_reads (ts, site_id, device_id, ant, epc) values"
+            " ('2025-01-02 12:00Z', 's', 'd', 1, '30')"
+        )
         dropped = conn.execute(
-            "select shelfsense_drop_partitions_before('rfid_reads', '2025-01-03')").fetchone()
+            "select shelfsense_drop_partitions_before('rfid_reads', '2025-01-03')"
+        ).fetchone()
         left = conn.execute("select count(*) from rfid_reads").fetchone()
     assert dropped == (2,)  # 1 and 2 January; 3 January is kept
     assert left == (0,)

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import psycopg
 
@@ -49,7 +49,7 @@ def wait_for(probe: Callable[[], T], *, timeout_s: float = 30.0, what: str = "co
 
 def scalar(database_url: str, sql: str, *params: object) -> object:
     with psycopg.connect(database_url) as conn:
-        row = conn.execute(sql, params).fetchone()  # type: ignore[arg-type]
+        row = conn.execute(sql, params).fetchone()
         return row[0] if row else None
 
 
@@ -60,7 +60,7 @@ def ingest_thread(
     *,
     prefix: str = "shelf",
     client_id: str = "test-ingest",
-    **overrides: object,
+    **overrides: Any,
 ) -> Iterator[IngestConfig]:
     config = IngestConfig(
         database_url=database_url,
@@ -68,7 +68,7 @@ def ingest_thread(
         prefix=prefix,
         client_id=client_id,
         **overrides,
-    )  # type: ignore[arg-type]
+    )
     stop = threading.Event()
     ready = threading.Event()
     errors: list[BaseException] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -18,8 +19,11 @@ def checkpoints(path: Path) -> list[Checkpoint]:
     for line in path.read_text().splitlines():
         record = json.loads(line)
         if record.get("kind") == "checkpoint":
-            out.append(Checkpoint(int(record["ts"]), {k: int(v) for k, v in
-                                                     record["stock"].items() if int(v)}))
+            out.append(
+                Checkpoint(
+                    int(record["ts"]), {k: int(v) for k, v in record["stock"].items() if int(v)}
+                )
+            )
     return out
 
 
@@ -33,12 +37,14 @@ def movement_times(path: Path) -> list[int]:
     return times
 
 
-def api_stock(rows: list[dict[str, object]]) -> dict[str, int]:
-    return {f"{r['sku']}|{r['location']}": int(r["qty"]) for r in rows  # type: ignore[call-overload]
-            if int(r["qty"])}  # type: ignore[call-overload]
+def api_stock(rows: list[dict[str, Any]]) -> dict[str, int]:
+    return {f"{r['sku']}|{r['location']}": int(r["qty"]) for r in rows if int(r["qty"])}
 
 
 def differences(truth: dict[str, int], seen: dict[str, int]) -> dict[str, tuple[int, int]]:
     keys = set(truth) | set(seen)
-    return {k: (truth.get(k, 0), seen.get(k, 0)) for k in sorted(keys)
-            if truth.get(k, 0) != seen.get(k, 0)}
+    return {
+        k: (truth.get(k, 0), seen.get(k, 0))
+        for k in sorted(keys)
+        if truth.get(k, 0) != seen.get(k, 0)
+    }

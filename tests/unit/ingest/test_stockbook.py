@@ -22,7 +22,10 @@ def test_units_move_states_through_ok_low_out() -> None:
     assert b.cell("TUNA", "shelf-1") == Cell(0, StockState.OUT, 30)
     changes = b.drain_changes()
     assert [(c.qty, c.state, c.ts_ms) for c in changes] == [
-        (4, StockState.OK, 10), (2, StockState.LOW, 20), (0, StockState.OUT, 30)]
+        (4, StockState.OK, 10),
+        (2, StockState.LOW, 20),
+        (0, StockState.OUT, 30),
+    ]
     assert b.drain_changes() == []
 
 
@@ -44,7 +47,10 @@ def test_unobservable_keeps_the_quantity_and_says_unknown() -> None:
     assert b.cell("TUNA", "shelf-1") == Cell(4, StockState.OK, 70)
     changes = [(c.qty, c.state, c.ts_ms) for c in b.drain_changes()]
     assert changes == [  # every change, in order: stock_history keeps them all
-        (5, StockState.UNKNOWN, 50), (4, StockState.UNKNOWN, 60), (4, StockState.OK, 70)]
+        (5, StockState.UNKNOWN, 50),
+        (4, StockState.UNKNOWN, 60),
+        (4, StockState.OK, 70),
+    ]
 
 
 def test_nothing_changes_nothing_is_reported() -> None:

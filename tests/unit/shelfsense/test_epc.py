@@ -26,10 +26,15 @@ def test_contract_example_decodes_to_its_gtin() -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(body=st.integers(0, 10**12 - 1), indicator=st.integers(0, 9),
-       serial=st.integers(0, 2**38 - 1), cpl=st.integers(6, 12))
-def test_fast_path_equals_epcpy_on_valid_sgtin96(body: int, indicator: int, serial: int,
-                                                 cpl: int) -> None:
+@given(
+    body=st.integers(0, 10**12 - 1),
+    indicator=st.integers(0, 9),
+    serial=st.integers(0, 2**38 - 1),
+    cpl=st.integers(6, 12),
+)
+def test_fast_path_equals_epcpy_on_valid_sgtin96(
+    body: int, indicator: int, serial: int, cpl: int
+) -> None:
     epc = encode_sgtin96(_gtin(body, indicator), serial, company_prefix_length=cpl)
     assert decode_sgtin96(epc) == _decode_with_epcpy(epc)
 

@@ -30,16 +30,23 @@ def test_json_is_accepted_too() -> None:
     assert site.site == "s1"
 
 
-@pytest.mark.parametrize(("old", "new", "at", "words"), [
-    ("min_qty: 2, capacity: 24", "min_qty: -2, capacity: 24", "min_qty: -2", "greater than"),
-    ('gtin: "08690000000029"', 'gtin: "08690000000028"', "028", "check digit"),
-    ("2: floor/aisle-1/shelf-2", "2: floor/aisle-9/shelf-2", "aisle-9", "not defined"),
-    ("kind: weight", "kind: scale", "- id: scale-1", "does not match"),
-    ("timezone: UTC", "timezone: Mars/Olympus", "Mars", "unknown time zone"),
-    ("sku: COLA-330\n    tare_g", "sku: FANTA\n    tare_g", "FANTA", "not defined"),
-    ("1: {location: door-1, side: inside}", "1: {location: floor/cooler-1, side: inside}",
-     "location: floor/cooler-1", "not a portal"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "at", "words"),
+    [
+        ("min_qty: 2, capacity: 24", "min_qty: -2, capacity: 24", "min_qty: -2", "greater than"),
+        ('gtin: "08690000000029"', 'gtin: "08690000000028"', "028", "check digit"),
+        ("2: floor/aisle-1/shelf-2", "2: floor/aisle-9/shelf-2", "aisle-9", "not defined"),
+        ("kind: weight", "kind: scale", "- id: scale-1", "does not match"),
+        ("timezone: UTC", "timezone: Mars/Olympus", "Mars", "unknown time zone"),
+        ("sku: COLA-330\n    tare_g", "sku: FANTA\n    tare_g", "FANTA", "not defined"),
+        (
+            "1: {location: door-1, side: inside}",
+            "1: {location: floor/cooler-1, side: inside}",
+            "location: floor/cooler-1",
+            "not a portal",
+        ),
+    ],
+)
 def test_mistakes_point_at_their_line(old: str, new: str, at: str, words: str) -> None:
     assert old in SMALL
     text = SMALL.replace(old, new)
@@ -50,8 +57,10 @@ def test_mistakes_point_at_their_line(old: str, new: str, at: str, words: str) -
 
 
 def test_duplicates_and_bad_yaml() -> None:
-    dup = SMALL.replace("  - {id: floor/aisle-1/shelf-2, kind: shelf}",
-                        "  - {id: floor/aisle-1/shelf-1, kind: shelf}")
+    dup = SMALL.replace(
+        "  - {id: floor/aisle-1/shelf-2, kind: shelf}",
+        "  - {id: floor/aisle-1/shelf-1, kind: shelf}",
+    )
     assert "defined more than once" in str(_error(dup))
     assert "not valid YAML" in str(_error("site: [unclosed"))
     assert "extra" in str(_error(SMALL + "colour: blue\n")).lower()
