@@ -110,7 +110,7 @@ def heartbeat(client: mqtt.Client, stop: threading.Event) -> None:
     unknown, and the warm-up plus the measurement take longer than that."""
     while not stop.is_set():
         for g in range(GATEWAYS):
-            status = {"v": 1, "state": "online", "ts": int(time.time() * 1000), "sw": "bench"}
+            status = {"v": 1, "state": "online", "ts": T0_MS + 2000, "sw": "bench"}  # event time
             client.publish(f"shelf/v1/{SITE}/gw-{g}/status", json.dumps(status), qos=1, retain=True)
         stop.wait(5.0)
 
@@ -152,8 +152,11 @@ def diagnose(conn: psycopg.Connection[tuple[object, ...]], sku: str, tmp: Path) 
     for sql in (
         "select qty, state, updated_at from stock where sku = %s",
         "select id, type, status, opened_at, cleared_at from alerts where sku = %s",
-        "select e.id, e.event, e.created_at, p.processed_at from alert_events e join alerts a on "
-        "a.id = e.alert_id left join notify_processed p on p.alert_event_id = e.id where a.sku = %s",
+        "select type, status, count(*), min(sku), max(sku), %s::text from alerts group by 1, 2",
+        "select state, count(*), %s::text from stock group by 1",
+        "select e.id, e.event, e.created_at, p.processed_at from alert_events e join alerts a "
+        "on a.id = e.alert_id left join notify_processed p on p.alert_event_id = e.id "
+        "where a.sku = %s",
         "select d.id, d.kind, d.status, d.created_at, d.sent_at from deliveries d join alerts a on "
         "a.id = d.alert_id where a.sku = %s",
     ):
@@ -205,8 +208,6 @@ def measure(args: argparse.Namespace, db_url: str, broker_url: str, tmp: Path) -
         try:
             time.sleep(3.0)  # subscribed (its persistent session keeps anything later anyway)
             client = publisher(broker_url)
-            stop = threading.Event()
-            threading.Thread(target=heartbeat, args=(client, stop), daemon=True).start()
             for seq in (0, 1):
                 for i in range(args.shelves):
                     client.publish(topic(i), batch(rng, seq, UNITS), qos=1).wait_for_publish()
@@ -215,6 +216,8 @@ def measure(args: argparse.Namespace, db_url: str, broker_url: str, tmp: Path) -
                 300,
                 "the warm-up stock",
             )
+            stop = threading.Event()
+            threading.Thread(target=heartbeat, args=(client, stop), daemon=True).start()
             settle(capture)  # warm-up notifications (if any) are over
             latencies = []
             for i in rng.sample(quiet_shelves(conn, args.shelves), args.conditions):

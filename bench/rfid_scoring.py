@@ -9,6 +9,8 @@
 - Departure latency: store time from the true departure to the moment the tracker emitted it.
 - False movements: unmatched emitted movements per 1,000 tag-hours of items on shelves.
 - Invented departures: unmatched departures from a location that had an outage within 60 s.
+- Left out: true movements in the last `TAIL_MS` of the run (emitted ones too), and those at a
+  location that stays unobservable from then to the end of the run (no tracker could see them).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from rfid_scenario import World
 from ingest.rfid_types import TagMovement
 
 TOLERANCE_MS = 60_000
+TAIL_MS = 30_000  # movements in the run's last 30 s may not be decidable before it ends
 CHECKPOINT_MS = 30_000
 
 
@@ -47,13 +50,19 @@ def score(
     dark: dict[str, set[int]],
 ) -> Score:
     """`emitted`: (movement, emission ms); `dark`: location -> unobservable whole seconds."""
-    since = world.start_ms + warmup_ms
-    truth = [m for m in world.truth if m.ts_ms >= since]
-    pred = [(m, at) for m, at in emitted if m.ts_ms >= since - 5_000]
+    since, until = world.start_ms + warmup_ms, world.end_ms - TAIL_MS
+    lead = since - TOLERANCE_MS  # matched too, so movements near `since` find their partners
+    truth = [
+        m for m in world.truth if lead <= m.ts_ms < until and not _dark_to_end(m, world, dark)
+    ]
+    pred = [(m, at) for m, at in emitted if lead <= m.ts_ms < until]
     pairs, unmatched = _match(truth, pred)
-    tp = len(pairs)
-    prec = tp / len(pred) if pred else 1.0
-    rec = tp / len(truth) if truth else 1.0
+    pairs = [pair for pair in pairs if pair[1] >= since]
+    unmatched = [m for m in unmatched if m.ts_ms >= since]
+    n_true = sum(1 for m in truth if m.ts_ms >= since)
+    tp, n_pred = len(pairs), len(pairs) + len(unmatched)
+    prec = tp / n_pred if n_pred else 1.0
+    rec = tp / n_true if n_true else 1.0
     f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
     lat = sorted((at - t_ms) / 1000.0 for kind, t_ms, at in pairs if kind == "depart")
     hours = _tag_hours(world, since)
@@ -67,8 +76,8 @@ def score(
         _pct(lat, 0.5),
         _pct(lat, 0.95),
         invented,
-        len(truth),
-        len(pred),
+        n_true,
+        n_pred,
     )
 
 
@@ -94,6 +103,17 @@ def _pct(xs: Sequence[float], q: float) -> float:
     if not xs:
         return float("nan")
     return xs[min(len(xs) - 1, int(q * len(xs)))]
+
+
+def _dark_to_end(m: object, world: World, dark: dict[str, set[int]]) -> bool:
+    """A true movement at a location unobservable from its time to the end of the run: nothing
+    could have seen it (it reads `unknown`), so it is not counted either way."""
+    s0, s1 = m.ts_ms // 1000, world.end_ms // 1000  # type: ignore[attr-defined]
+    for key in (m.from_location, m.to_location):  # type: ignore[attr-defined]
+        secs = dark.get(key or "")
+        if secs is not None and all(k in secs for k in range(s0, s1)):
+            return True
+    return False
 
 
 def _near_dark(m: TagMovement, dark: dict[str, set[int]]) -> bool:

@@ -34,6 +34,7 @@ from ingest.rfid_arbitration import (
     add_other,
     best_other,
     move_target,
+    no_contender,
     own_mean_rssi,
     settle_location,
 )
@@ -63,6 +64,7 @@ __all__ = [
 ]
 
 _FORGET_GONE_MS = 3 * 3600 * 1000
+_RESUME_ROUNDS = math.log(1000.0)  # / -ln(1-p): rounds in which a present tag is heard (99.9 %)
 
 
 class TagTracker:
@@ -182,6 +184,9 @@ class TagTracker:
             tag.n_sum += n
             tag.first_ts_ms = min(tag.first_ts_ms, ts_ms)
             tag.last_ts_ms = max(tag.last_ts_ms, ts_ms)
+        elif tag.loc is not None and loc.key not in tag.loc.neighbours:
+            tag.loc.neighbours.add(loc.key)
+            loc.neighbours.add(tag.loc.key)
         cfg = self._cfg
         add_other(tag, loc.key, n, rssi, ts_ms, cfg.arbitration_tau_ms, cfg.hysteresis_db)
         return tag
@@ -206,11 +211,26 @@ class TagTracker:
                 lead_db < cfg.hysteresis_db and age_ms < 2 * cfg.arrive_settle_ms
             ):
                 continue
+            if self._near_dark_port(tag):
+                continue  # what it heard may be cross-reads of a tag on the unobserved antenna
             del self._tentative[epc]
-            first = _first_ts(tag, ch.location)
-            self._relocate(tag, self._locs[ch.location])
+            loc = self._locs[ch.location]
+            grace_ms = _RESUME_ROUNDS / -math.log1p(-cfg.prior_read_prob) / self._rps(loc) * 1e3
+            first = _arrival_ts(tag, _first_ts(tag, ch.location), loc, grace_ms)
+            self._relocate(tag, loc)
             tag.state = TagState.PRESENT
             out.append(self._movement(tag, TagMoveKind.ARRIVE, first, None, ch))
+
+    def _rps(self, loc: Loc) -> float:
+        """Inventory rounds per second of the (first) reader watching `loc`."""
+        return self._devices[loc.antennas[0][0]].rounds_per_s
+
+    def _near_dark_port(self, tag: Tag) -> bool:
+        """Was the tag heard next to a location none of whose antennas is in its reader's `ants`
+        (neighbours are learned from the cross-reads of confirmed tags)?"""
+        assert tag.ev is not None
+        locs = self._locs
+        return any(not locs[nb].live_ports for key in tag.ev for nb in locs[key].neighbours)
 
     def _maybe_move(self, tag: Tag, now_ms: int, out: list[TagMovement]) -> None:
         """Arbitrate only while the tag's own location is watched (and not just resumed)."""
@@ -218,6 +238,8 @@ class TagTracker:
         assert here is not None
         if not here.live_ports or now_ms - here.resume_ms < 2 * self._cfg.arbitration_tau_ms:
             tag.lead_since_ms = None
+            return
+        if tag.lead_since_ms is None and no_contender(tag, now_ms, self._cfg):
             return
         ch = move_target(tag, now_ms, self._cfg)
         if ch is None:
@@ -252,13 +274,14 @@ class TagTracker:
     def _depart(
         self, tag: Tag, loc: Loc, now_ms: int, r_per_s: float, out: list[TagMovement]
     ) -> None:
+        p = read_prob_lower(tag, self._cfg)
+        window_ms = 1000.0 * window_rounds(p, r_per_s, self._cfg) / r_per_s
         ch = best_other(tag, now_ms, self._cfg)
-        if ch is not None and self._heard_elsewhere(tag, ch):
+        if ch is not None and self._heard_elsewhere(tag, ch, now_ms, window_ms):
             ts_ms = max(min(max(ch.since_ms, tag.last_ts_ms), now_ms), tag.last_move_ts_ms)
             self._relocate(tag, self._locs[ch.location])
             out.append(self._movement(tag, TagMoveKind.MOVE, ts_ms, loc.key, ch))
             return
-        p = read_prob_lower(tag, self._cfg)
         missed = loc.clock - max(tag.seen_clock, loc.resume_clock)
         if tag.seen_clock < loc.resume_clock:  # last read before an outage: somewhere in it
             ts_ms = (tag.last_ts_ms + loc.resume_ms) // 2
@@ -282,12 +305,15 @@ class TagTracker:
         }
         out.append(TagMovement(tag.epc, TagMoveKind.DEPART, ts_ms, loc.key, None, conf, evidence))
 
-    def _heard_elsewhere(self, tag: Tag, ch: Challenger) -> bool:
-        """A silent tag moved (rather than left) if it is heard loud elsewhere since."""
+    def _heard_elsewhere(self, tag: Tag, ch: Challenger, now_ms: int, window_ms: float) -> bool:
+        """A silent tag moved (rather than left) if it is heard elsewhere since, still now (within
+        half its window: a moved tag keeps answering) and nearly as loud as at home; a few
+        cross-reads just before it left do not make a move."""
         cfg = self._cfg
         return (
-            ch.cnt >= 0.5
+            ch.cnt >= cfg.move_min_reads
             and ch.last_ms > tag.last_ts_ms
+            and now_ms - ch.last_ms <= window_ms / 2
             and ch.mean_rssi_dbm >= own_mean_rssi(tag) - cfg.hysteresis_db
         )
 
@@ -470,6 +496,18 @@ class TagTracker:
             e: t for e, t in tracker._tags.items() if t.state is TagState.TENTATIVE
         }
         return tracker
+
+
+def _arrival_ts(tag: Tag, first_ms: int, loc: Loc, grace_ms: float) -> int:
+    """A tag first heard at `loc` within `grace_ms` of its antennas coming back after a gap was
+    already there: it arrived when it was first heard anywhere (cross-reads, before the
+    antennas came back), or else at an unknown time in the gap, dated to its middle (as
+    departures during a gap are)."""
+    if loc.gap_from_ms > 0 and loc.resume_ms <= first_ms < loc.resume_ms + grace_ms:
+        if tag.first_ts_ms < loc.resume_ms:
+            return tag.first_ts_ms
+        return (loc.gap_from_ms + loc.resume_ms) // 2
+    return first_ms
 
 
 def _first_ts(tag: Tag, key: str) -> int:

@@ -108,6 +108,32 @@ def _own_rsum(tag: Tag, now_ms: int, tau: int) -> float:
     return decayed(tag.rssi_sum, tag.ev_t_ms, now_ms, tau)
 
 
+def no_contender(tag: Tag, now_ms: int, cfg: TrackerConfig) -> bool:
+    """True when no other location can lead now, so `move_target` would return None; drops faded
+    evidence as `best_other` does. A cheap exact pre-check (one exp per location, no objects)."""
+    ev = tag.ev
+    assert ev is not None
+    tau, need = cfg.arbitration_tau_ms, cfg.move_min_reads
+    own = math.nan
+    for key, e in list(ev.items()):
+        age_ms = now_ms - e[T_MS]
+        cnt = e[CNT] * math.exp(-age_ms / tau) if age_ms > 0 else e[CNT]
+        if cnt < _FORGET_CNT:
+            del ev[key]
+            continue
+        if cnt < need:
+            continue
+        if (e[STRONG_TS] if e[STRONG_TS] > 0 else e[LAST_TS]) > tag.last_ts_ms:
+            return False  # a run that began after the last own read: silence may decide
+        if own != own:  # nan: not computed yet
+            own = score_db(decayed(tag.cnt, tag.ev_t_ms, now_ms, tau), _own_rsum(tag, now_ms, tau), cfg)
+        if e[RSUM] / e[CNT] + cfg.count_weight_db * math.log(cnt + 0.5) >= own + cfg.hysteresis_db:
+            return False
+    if not ev:
+        tag.ev = None
+    return True
+
+
 def move_target(tag: Tag, now_ms: int, cfg: TrackerConfig) -> Challenger | None:
     """The location a confirmed tag should move to now, or None (updates the dwell timer)."""
     ch = best_other(tag, now_ms, cfg)

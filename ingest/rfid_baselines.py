@@ -2,7 +2,8 @@
 
 What simple middleware does (an ALE-style fixed window): a tag is where its strongest read of the
 latest batch was (no hysteresis), and it departs once it has not been read for `window_ms` of
-event time, whether or not the antennas were observing. Portal direction is the order of the first
+its reader's time (the end of that reader's latest batch; the latest event time of any reader
+once that one is silent), whether or not the antennas were observing. Portal direction is the order of the first
 inside and first outside read. Same observe/expire/present surface as `ingest.rfid.TagTracker`.
 """
 
@@ -11,6 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from ingest.rfid_types import AntennaSpec, PortalSide, TagMoveKind, TagMovement
+
+
+_BATCH_SLACK_MS = 1000
 
 
 class FixedWindowTracker:
@@ -23,6 +27,8 @@ class FixedWindowTracker:
         self._spec = {(a.device, a.port): a for a in antennas}
         self._loc: dict[str, str] = {}  # epc -> location
         self._last: dict[str, int] = {}  # epc -> last read ms
+        self._dev_of: dict[str, str] = {}  # epc -> the device that read it last
+        self._frontier: dict[str, int] = {}  # device -> end of its latest batch (ms)
         self._portal: dict[str, list[int]] = {}  # epc -> [first_in, first_out, last, portal idx]
         self._portals: list[str] = []
         self._now_ms = 0
@@ -40,6 +46,7 @@ class FixedWindowTracker:
         n: Sequence[int],
     ) -> list[TagMovement]:
         best: dict[str, tuple[float, str, int]] = {}
+        self._frontier[device] = max(self._frontier.get(device, t1_ms), t1_ms)
         for i, e in enumerate(epc):
             spec = self._spec.get((device, ant[i]))
             if spec is None:
@@ -51,6 +58,7 @@ class FixedWindowTracker:
             cand = (-99.0 if r is None else float(r), spec.location, int(ts[i]))
             if e not in best or cand[0] > best[e][0]:
                 best[e] = cand
+                self._dev_of[e] = device
         out = [m for e, (_, loc, t) in best.items() if (m := self._seen(e, loc, t)) is not None]
         self._now_ms = max(self._now_ms, t1_ms)
         return out + self.expire(t1_ms)
@@ -80,12 +88,21 @@ class FixedWindowTracker:
         self._now_ms = max(self._now_ms, now_ms)
         out: list[TagMovement] = []
         horizon = self._now_ms - self._window_ms
-        for epc in [e for e, t in self._last.items() if t < horizon and e in self._loc]:
+        late = [e for e, t in self._last.items() if e in self._loc and t < self._horizon(e)]
+        for epc in late:
             loc = self._loc.pop(epc)
             out.append(TagMovement(epc, TagMoveKind.DEPART, self._last[epc], loc, None, 1.0, {}))
         for epc in [e for e, r in self._portal.items() if r[2] < horizon]:
             out.extend(self._crossing(epc, self._portal.pop(epc)))
         return out
+
+    def _horizon(self, epc: str) -> int:
+        """Reads before this are too old: the tag's reader's time (a batch behind the others at
+        most, as readers deliver in turn) minus the window; the watermark once the reader is
+        silent for longer."""
+        frontier = self._frontier.get(self._dev_of.get(epc, ""), self._now_ms)
+        ref = frontier if self._now_ms - frontier <= _BATCH_SLACK_MS else self._now_ms
+        return ref - self._window_ms
 
     def _crossing(self, epc: str, rec: list[int]) -> list[TagMovement]:
         first_in, first_out, last, idx = rec

@@ -69,12 +69,15 @@ def advance(
         if port not in before:
             loc.resume_clock = loc.clock
             loc.resume_ms = start_ms
+            loc.gap_from_ms = loc.seen_until_ms
+        loc.seen_until_ms = max(loc.seen_until_ms, t1_ms)
         if loc.is_portal:
             loc.clock += rounds
         else:
             shelves.append(loc)
     dev.frontier_ms = t1_ms
     dev.last_ants = observed
+    dev.dark = len(observed) < len(dev.ports)
     dev.offline = False
     return rounds, shelves
 

@@ -39,7 +39,16 @@ def dump(
         "now_ms": now_ms,
         "tags": [_dump_tag(t) for t in tags.values()],
         "locations": {
-            k: [v.clock, v.resume_clock, v.resume_ms, v.rate, list(v.present)]
+            k: [
+                v.clock,
+                v.resume_clock,
+                v.resume_ms,
+                v.rate,
+                list(v.present),
+                v.seen_until_ms,
+                v.gap_from_ms,
+                sorted(v.neighbours),
+            ]
             for k, v in locs.items()
         },
         "devices": {
@@ -89,12 +98,15 @@ def load(
 
 
 def _load_locations(raw: Mapping[str, Any], tags: dict[str, Tag], locs: Mapping[str, Loc]) -> None:
-    for key, (clock, resume_clock, resume_ms, rate, order) in raw.items():
+    for key, (clock, resume_clock, resume_ms, rate, order, *gap) in raw.items():
         loc = locs.get(key)
         if loc is None:
             continue
         loc.clock, loc.resume_clock = float(clock), float(resume_clock)
         loc.resume_ms, loc.rate = int(resume_ms), float(rate)
+        if gap:
+            loc.seen_until_ms, loc.gap_from_ms = int(gap[0]), int(gap[1])
+            loc.neighbours = {k for k in gap[2] if k in locs}
         for epc in order:
             if epc in tags and tags[epc].loc is loc:
                 loc.present[epc] = tags[epc]
@@ -107,6 +119,7 @@ def _load_devices(raw: Mapping[str, Any], devices: Mapping[str, Device]) -> None
             continue
         dev.frontier_ms, dev.last_ants = frontier, frozenset(ants)
         dev.offline, dev.rounds_per_s = bool(offline), float(rounds_per_s)
+        dev.dark = frontier is not None and len(dev.last_ants & dev.ports.keys()) < len(dev.ports)
         for port in dev.last_ants & dev.ports.keys():
             dev.ports[port][1].live_ports.add((key, port))
 

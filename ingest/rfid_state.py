@@ -32,13 +32,16 @@ class Loc:
         "antennas",
         "batch_reads",
         "clock",
+        "gap_from_ms",
         "is_portal",
         "key",
         "live_ports",
+        "neighbours",
         "present",
         "rate",
         "resume_clock",
         "resume_ms",
+        "seen_until_ms",
     )
 
     def __init__(self, key: str, *, is_portal: bool) -> None:
@@ -47,23 +50,27 @@ class Loc:
         self.clock = 0.0  # observed rounds, monotone
         self.resume_clock = 0.0  # clock when observation last resumed after a gap
         self.resume_ms = 0  # event time of that resumption
+        self.seen_until_ms = 0  # end of the latest interval it was observed (0: never)
+        self.gap_from_ms = 0  # start of the gap that ended at resume_ms (0: first observation)
         self.present: OrderedDict[str, Tag] = OrderedDict()  # least recently read first
         self.antennas: list[tuple[str, int]] = []
         self.batch_reads = 0  # reads of its confirmed tags in the batch being applied
         self.rate = -1.0  # learned reads per active tag per round (-1: not yet)
         self.live_ports: set[tuple[str, int]] = set()  # antennas in their device's latest `ants`
+        self.neighbours: set[str] = set()  # locations that cross-read its tags, or it theirs
 
 
 class Device:
     """One reader: how far its batches reach (`frontier_ms`) and which ports observe."""
 
-    __slots__ = ("device", "frontier_ms", "last_ants", "offline", "ports", "rounds_per_s")
+    __slots__ = ("dark", "device", "frontier_ms", "last_ants", "offline", "ports", "rounds_per_s")
 
     def __init__(self, device: str, rounds_per_s: float | None) -> None:
         self.device = device
         self.frontier_ms: int | None = None  # max t1 applied
         self.last_ants: frozenset[int] = frozenset()
         self.offline = False
+        self.dark = False  # some port missing from the latest `ants`
         self.ports: dict[int, tuple[AntennaSpec, Loc]] = {}
         self.rounds_per_s = rounds_per_s or 1.0
 

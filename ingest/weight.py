@@ -5,17 +5,25 @@ spaced at ``hz`` from ``t0``). It works like a weighing indicator with motion de
 tracking, per batch in numpy (no Python loop per sample):
 
 - *Noise*: an online estimate of the scale's white-noise std from first differences while the
-  shelf is stable (a running mean, then memory ``noise_window_s``). Before anything is learned, and
-  during a motion longer than ``relearn_after_ms``, it is estimated robustly (median of absolute
-  differences) from the unstable stretch, so a wrong ``noise_hint_g`` cannot lock the tracker in
-  motion.
+  shelf is stable, learned a stable window's worth of differences at a time (a running mean, then
+  memory ``noise_window_s``). Before anything is learned, and during a motion longer than
+  ``relearn_after_ms``, it is estimated robustly (median of absolute differences) from at least a
+  stable window of the unstable stretch, so a wrong ``noise_hint_g`` cannot lock the tracker in
+  motion. The band and the stillness test use an upper confidence bound of the estimate (at
+  ``noise_trust_z``, for its degrees of freedom): a short stretch that happens to look quiet would
+  otherwise set a band the scale's own noise leaves, and a shelf that never looks still again.
 - *Smoothing and band*: ``smoothed`` is a moving mean over ``smooth_ms``. The motion band is
   ``band_sigmas`` stds of that smoothed signal, clamped to [``min_band_g``,
   ``max_band_units * unit_weight_g``].
 - *STABLE*: the smoothed signal stays within +-band of the reference level ``stable_gross_g``.
-  The reference tracks slow drift and creep at no more than ``track_g_per_s`` (zero tracking),
-  so drift never becomes a movement, while a real step (grams in well under a second) leaves the
-  band and starts a *MOTION*.
+  Once a second (on a grid of sample indices, whatever the batch size) the reference follows the
+  level at no more than ``track_g_per_s`` (zero tracking), so drift never becomes a movement,
+  while a real step (grams in well under a second) leaves the band and starts a *MOTION*.
+- *Zero and count*: like a weighing indicator's automatic zero tracking, the zero (``tare_g`` at
+  first) moves with the reference while it tracks, and with every stable-to-stable change that is
+  no whole unit (no event, or an ambiguous 0-unit one). ``units`` is the stable level above that
+  zero in whole units, so drift, creep and foreign objects never change the count; only a counted
+  event does.
 - *MOTION -> STABLE*: the shelf is stable again once a whole window of ``stable_hold_ms`` (at least
   ``min_hold_samples``), starting after the motion began, of the smoothed signal spans no more than
   the band and the raw samples of that window vary no more than white noise would (a chi-square test
@@ -62,6 +70,11 @@ from ingest.weight_signal import (
 
 __all__ = ["ScaleConfig", "ScaleState", "ScaleTracker", "WeightEvent", "WeightEventKind"]
 
+_DIFF_DOF = 2.0 / 3.0  # chi-square degrees of freedom per squared first difference of white noise
+_MIN_NOISE_QUANTILE = 1.0 / 16.0  # the noise bound is at most 4x the estimated std
+_TRACK_MS = 1000  # zero tracking follows the level once a second, however long the batch
+_MAD_EFFICIENCY = 0.37  # a median-based noise estimate is worth this share of its differences
+
 
 class WeightEventKind(StrEnum):
     PICK = "pick"
@@ -96,6 +109,7 @@ class _Geometry:
     m: int  # smoothing width
     hold: int  # stable window
     keep: int  # tail kept between batches
+    track_n: int  # zero tracking steps on this grid of absolute sample indices
     var_ratio: float  # a still window's variance is at most this many noise variances
 
 
@@ -107,8 +121,11 @@ class ScaleTracker:
         self._rule = config.count_rule()
         self._state = ScaleState.UNKNOWN
         self._ref_g: float | None = None
+        self._zero_g = config.tare_g  # the empty shelf, carried by zero tracking
         self._noise_var = config.noise_hint_g**2
         self._noise_n = 0.0  # samples behind the noise estimate (0: still the hint)
+        self._diff_sq_g2 = 0.0  # squared first differences of stable samples not yet learned
+        self._diff_n = 0  # ... and how many
         self._seen = 0  # samples fed so far: the absolute index of the next sample
         self._still_from = 0  # absolute index where a still window may start (after the motion)
         self._hz: float | None = None
@@ -131,11 +148,14 @@ class ScaleTracker:
 
     @property
     def units(self) -> int | None:
-        """round((stable gross - tare) / unit weight), at least 0; None while UNKNOWN."""
+        """round((stable gross - zero) / unit weight), at least 0; None while UNKNOWN.
+
+        The zero starts at ``tare_g`` and moves with zero tracking and with every change that is
+        no whole unit, so only a counted movement changes this count."""
         gross = self.stable_gross_g
         if gross is None:
             return None
-        return max(0, math.floor((gross - self._cfg.tare_g) / self._cfg.unit_weight_g + 0.5))
+        return max(0, math.floor((gross - self._zero_g) / self._cfg.unit_weight_g + 0.5))
 
     @property
     def noise_g(self) -> float:
@@ -204,12 +224,26 @@ class ScaleTracker:
         m = max(1, round(cfg.smooth_ms * hz / 1000.0))
         hold = max(cfg.min_hold_samples, round(cfg.stable_hold_ms * hz / 1000.0))
         ratio = chi2_ratio_quantile(hold - 1, cfg.still_var_z)
-        return _Geometry(dt_ms=1000.0 / hz, m=m, hold=hold, keep=hold + m, var_ratio=ratio)
+        track_n = max(1, round(_TRACK_MS * hz / 1000.0))
+        return _Geometry(
+            dt_ms=1000.0 / hz, m=m, hold=hold, keep=hold + m, track_n=track_n, var_ratio=ratio
+        )
 
     def _band(self, geo: _Geometry) -> float:
         cfg = self._cfg
-        band = cfg.band_sigmas * math.sqrt(self._noise_var / geo.m)
+        band = cfg.band_sigmas * math.sqrt(self._noise_bound(geo) / geo.m)
         return min(max(band, cfg.min_band_g), cfg.max_band_units * cfg.unit_weight_g)
+
+    def _noise_bound(self, geo: _Geometry) -> float:
+        """The noise variance (g^2) the band and the stillness test use: an upper confidence
+        bound of the estimate, wide while it rests on few samples (a short quiet stretch can
+        look far quieter than the scale is), within a few percent of it once learned."""
+        if self._noise_n <= 0:
+            return self._noise_var  # still the hint, taken as given
+        window_n = self._cfg.noise_window_s * 1000.0 / geo.dt_ms
+        dof = _DIFF_DOF * min(self._noise_n, 2.0 * window_n)
+        low = chi2_ratio_quantile(dof, -self._cfg.noise_trust_z)
+        return self._noise_var / max(low, _MIN_NOISE_QUANTILE)
 
     # -- the state machine over one buffer ------------------------------------------------------
 
@@ -224,19 +258,21 @@ class ScaleTracker:
         while p < buf.size:
             band = self._band(geo)  # the noise estimate moves with every stable stretch
             if self._state is ScaleState.STABLE and self._ref_g is not None:
-                q = first_outside(sm, p, self._ref_g, band)
-                self._hold_stable(buf, csum, p, q, geo)
-                if q < buf.size:
+                stop = min(buf.size, p + geo.track_n - (base + p) % geo.track_n)
+                q = first_outside(sm[:stop], p, self._ref_g, band)
+                self._hold_stable(buf, csum, p, q, geo, moved=q < stop)
+                if q < stop:
                     self._state = ScaleState.MOTION
                     self._motion_ms = round(t_first_ms + (q - geo.m // 2) * geo.dt_ms)
                     self._still_from = base + q + 1
-                p = q + 1
+                    q += 1
+                p = q
                 continue
-            var_max = self._noise_var * geo.var_ratio
+            var_max = self._noise_bound(geo) * geo.var_ratio
             earliest = max(p, self._still_from - base + geo.hold - 1)
             j = first_stable_window(sm, buf, earliest, geo.hold, band, var_max)
             if j < 0:
-                self._relearn_noise(buf[p:], t_first_ms + buf.size * geo.dt_ms, geo)
+                self._relearn_noise(buf, p, t_first_ms + buf.size * geo.dt_ms, geo)
                 break
             event = self._settle(csum, j, t_first_ms, geo)
             if event is not None:
@@ -245,22 +281,29 @@ class ScaleTracker:
         return events
 
     def _hold_stable(
-        self, buf: np.ndarray, csum: np.ndarray, p: int, q: int, geo: _Geometry
+        self, buf: np.ndarray, csum: np.ndarray, p: int, q: int, geo: _Geometry, *, moved: bool
     ) -> None:
-        """Zero tracking and noise learning over the stable stretch buf[p:q]."""
+        """Zero tracking and noise learning over the stable stretch buf[p:q] (moved: a motion
+        begins at q)."""
         assert self._ref_g is not None
         if q <= p:
             return
         limit_g = self._cfg.track_g_per_s * (q - p) * geo.dt_ms / 1000.0
         target_g = moving_mean(csum, q, geo.hold)
-        self._ref_g += min(max(target_g - self._ref_g, -limit_g), limit_g)
-        hi = q if q == buf.size else q - geo.m  # leave out the onset of the motion
+        step_g = min(max(target_g - self._ref_g, -limit_g), limit_g)
+        self._ref_g += step_g
+        self._zero_g += step_g  # drift moves the zero with the level: the count stays
+        hi = q - geo.m if moved else q  # leave out the onset of the motion
         seg = buf[max(p - 1, 0) : hi]
-        if seg.size >= 3:
+        if seg.size >= 2:
             d = np.diff(seg)
-            self._learn_noise(float(np.dot(d, d)) / (2.0 * d.size), d.size, geo)
+            self._diff_sq_g2 += float(np.dot(d, d))
+            self._diff_n += d.size
+        if self._diff_n >= geo.hold - 1:  # learn from a stable window's worth at least
+            self._learn_noise(self._diff_sq_g2 / (2.0 * self._diff_n), self._diff_n, geo)
+            self._diff_sq_g2, self._diff_n = 0.0, 0
 
-    def _learn_noise(self, var_g2: float, n: int, geo: _Geometry) -> None:
+    def _learn_noise(self, var_g2: float, n: float, geo: _Geometry) -> None:
         """Running mean of the noise variance, then an exponential one over noise_window_s."""
         window_n = self._cfg.noise_window_s * 1000.0 / geo.dt_ms
         weight = n / (min(self._noise_n, window_n) + n)
@@ -270,15 +313,18 @@ class ScaleTracker:
         self._noise_var = max(self._noise_var, self._cfg.min_noise_g**2)
         self._noise_n += n
 
-    def _relearn_noise(self, seg: np.ndarray, end_ms: float, geo: _Geometry) -> None:
-        """No still window yet: bootstrap the noise from this stretch if nothing was learned, or
-        re-learn it after a motion of relearn_after_ms (the noise may be underestimated)."""
+    def _relearn_noise(self, buf: np.ndarray, p: int, end_ms: float, geo: _Geometry) -> None:
+        """No still window yet: bootstrap the noise from the unstable stretch if nothing was
+        learned, or re-learn it after a motion of relearn_after_ms (the noise may be
+        underestimated). The stretch is buf[p:], extended back to at least a stable window's
+        worth of samples: a few samples can look far quieter than the scale is."""
         since_ms = self._motion_ms if self._motion_ms is not None else end_ms
         if self._noise_n > 0 and end_ms - since_ms < self._cfg.relearn_after_ms:
             return
-        var_g2 = robust_noise_var(seg)
+        seg = buf[max(min(p, buf.size - geo.hold), 0) :]
+        var_g2 = robust_noise_var(seg) if seg.size >= geo.hold else None
         if var_g2 is not None:
-            self._learn_noise(var_g2, seg.size - 1, geo)
+            self._learn_noise(var_g2, _MAD_EFFICIENCY * (seg.size - 1), geo)
 
     def _settle(
         self, csum: np.ndarray, j: int, t_first_ms: float, geo: _Geometry
@@ -305,6 +351,8 @@ class ScaleTracker:
             level_var += (self._cfg.gap_drift_g_per_h * max(ts_ms - gap_ms, 0) / 3_600_000.0) ** 2
         delta_g = level_g - before_g
         count = count_units(self._rule, delta_g, level_var)
+        if count is None or count.units == 0:
+            self._zero_g += delta_g  # no whole unit moved: the count stays (a zero shift)
         if count is None:
             return None
         return WeightEvent(

@@ -22,6 +22,7 @@ class ScaleConfig:
     unit_cv: float = 0.02  # expected item-to-item spread (std / mean)
     noise_hint_g: float = 1.0  # noise std assumed until the online estimate has learned it
     min_noise_g: float = 0.05  # floor of the noise estimate (a quantised, quiet converter)
+    noise_trust_z: float = 2.0  # thresholds use the noise estimate's upper bound at this z
     noise_window_s: float = 60.0  # memory of the online noise estimate
     relearn_after_ms: int = 15_000  # a motion this long re-learns the noise from its quietest part
     smooth_ms: int = 100  # moving mean before the motion band
@@ -68,6 +69,7 @@ class ScaleConfig:
             "change_sigmas",
             "min_change_g",
             "gap_drift_g_per_h",
+            "noise_trust_z",
         ):
             if getattr(self, name) < 0:
                 raise ValueError(f"ScaleConfig.{name} must be >= 0, got {getattr(self, name)!r}")

@@ -96,8 +96,9 @@ def window_variance(raw: FloatArray, hold: int) -> FloatArray:
     return out
 
 
-def chi2_ratio_quantile(dof: int, z: float) -> float:
-    """Upper quantile of chi2(dof) / dof at z standard normal deviates (Wilson-Hilferty)."""
+def chi2_ratio_quantile(dof: float, z: float) -> float:
+    """Quantile of chi2(dof) / dof at z standard normal deviates (Wilson-Hilferty; z < 0: a
+    lower quantile, which is <= 0 when dof is too small for the approximation)."""
     a = 2.0 / (9.0 * dof)
     return float((1.0 - a + z * np.sqrt(a)) ** 3)
 

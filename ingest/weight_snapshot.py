@@ -1,8 +1,9 @@
 """JSON snapshot of a ``ScaleTracker``, enough to resume after a process restart. PURE.
 
-The snapshot holds the stable level, the state, the noise estimate, the end of the last batch and
-the raw tail the stability windows need, so feeding the next batch after ``load`` gives the same
-events as if the process had never stopped. Version 1; a malformed snapshot raises ValueError.
+The snapshot holds the stable level and the tracked zero, the state, the noise estimate, the end
+of the last batch and the raw tail the stability windows need, so feeding the next batch after
+``load`` gives the same events as if the process had never stopped. Version 2; version 1 (no zero,
+no pending differences) loads with the zero at the tare. A malformed snapshot raises ValueError.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = ["dump", "load"]
 
-_VERSION = 1
+_VERSION = 2
 
 
 def dump(tracker: ScaleTracker) -> dict[str, object]:
@@ -28,6 +29,9 @@ def dump(tracker: ScaleTracker) -> dict[str, object]:
         "ref_g": t._ref_g,
         "noise_var_g2": t._noise_var,
         "noise_n": t._noise_n,
+        "zero_g": t._zero_g,
+        "diff_sq_g2": t._diff_sq_g2,
+        "diff_n": t._diff_n,
         "hz": t._hz,
         "end_ms": t._end_ms,
         "tail_g": [float(x) for x in t._tail],
@@ -42,13 +46,16 @@ def dump(tracker: ScaleTracker) -> dict[str, object]:
 def load(tracker: ScaleTracker, snap: Mapping[str, object]) -> ScaleTracker:
     from ingest.weight import ScaleState
 
-    if snap.get("v") != _VERSION:
+    if snap.get("v") not in (1, _VERSION):
         raise ValueError(f"unsupported weight snapshot version {snap.get('v')!r}")
     try:
         tracker._state = ScaleState(str(snap["state"]))
         tracker._ref_g = _opt_float(snap["ref_g"])
         tracker._noise_var = _float(snap["noise_var_g2"])
         tracker._noise_n = _float(snap["noise_n"])
+        tracker._zero_g = _float(snap.get("zero_g", tracker._zero_g))  # v1: the tare
+        tracker._diff_sq_g2 = _float(snap.get("diff_sq_g2", 0.0))
+        tracker._diff_n = _int(snap.get("diff_n", 0))
         tracker._hz = _opt_float(snap["hz"])
         tracker._end_ms = _opt_float(snap["end_ms"])
         tail = snap["tail_g"]

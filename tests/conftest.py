@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from shelfsense.runtime import MosquittoBroker, PostgresCluster
 
@@ -99,3 +100,10 @@ def empty_database_url(pg_cluster: PostgresCluster, unique_name: str) -> Iterato
     name = f"{unique_name}_empty"
     yield pg_cluster.start().create_database(name)
     pg_cluster.start().drop_database(name)
+
+
+# Property tests are deterministic in CI (no example database, the same examples every run);
+# HYPOTHESIS_PROFILE=explore draws fresh random examples locally (or pass --hypothesis-seed=N).
+settings.register_profile("shelfsense", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("explore", deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "shelfsense"))
