@@ -40,7 +40,7 @@ from shelfsense.runtime import MosquittoBroker, PostgresCluster
 from shelfsense.site import load_site
 
 SITE = "latency"
-T0_MS = 1_763_719_200_000
+T0_MS = (int(time.time() * 1000) // 86_400_000 - 1) * 86_400_000  # yesterday: inside retention
 HZ = 20  # 20 samples a second: the stable window after a pick fits in the same batch
 UNIT_G, TARE_G, UNITS = 200.0, 1000.0, 6
 GATEWAYS, PER_GATEWAY = 10, 100
@@ -238,10 +238,64 @@ def measure(args: argparse.Namespace, db_url: str, broker_url: str, tmp: Path) -
                 proc.wait(30)
 
 
+def measure_outbox(args: argparse.Namespace, db_url: str, tmp: Path) -> list[float]:
+    """The notifier's share alone: an alert + ``opened`` event + NOTIFY committed the way the
+    alert engine commits them -> the message at the capture server (no broker, no ingest)."""
+    env = {
+        **os.environ,
+        "SHELFSENSE_DATABASE_URL": db_url,
+        "SHELFSENSE_PUBLIC_URL": "https://shelfsense.example.com",
+    }
+    with CaptureServer() as capture, psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(
+            "insert into recipients (name, min_severity, channels) values ('bench', 'info', %s)",
+            ([f"json://{capture.base}/hook"],),
+        )
+        proc = start(["notify"], env, tmp / "notify.log")
+        try:
+            time.sleep(3.0)
+            latencies = []
+            for n in range(args.conditions):
+                seen, sent_s = len(capture.hits), time.time()
+                open_in_outbox(conn, f"P{n % args.shelves:04d}")
+                arrived = arrival(capture, seen, f"Out of stock: P{n % args.shelves:04d}")
+                if arrived is None:
+                    raise SystemExit(f"no notification; see {tmp}/notify.log")
+                latencies.append(arrived - sent_s)
+            return latencies
+        finally:
+            proc.terminate()
+            proc.wait(30)
+
+
+def open_in_outbox(conn: psycopg.Connection[tuple[object, ...]], sku: str) -> None:
+    with conn.transaction():
+        row = conn.execute(
+            "insert into alerts (site_id, type, subject, severity, location_id, sku, opened_at, "
+            "updated_at) values (%s, 'out_of_stock', %s, 'major', %s, %s, now(), now()) "
+            "returning id",
+            (SITE, f"location:aisle/{sku}|sku:{sku}|{time.time()}", f"aisle/{sku}", sku),
+        ).fetchone()
+        assert row is not None
+        event = conn.execute(
+            "insert into alert_events (site_id, alert_id, event, severity, ts) "
+            "values (%s, %s, 'opened', 'major', now()) returning id",
+            (SITE, row[0]),
+        ).fetchone()
+        assert event is not None
+        note = json.dumps({"site": SITE, "event_id": event[0]})
+        conn.execute("select pg_notify('shelfsense_alerts', %s)", (note,))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shelves", type=int, default=1000)
     parser.add_argument("--conditions", type=int, default=200)
+    parser.add_argument(
+        "--outbox-only",
+        action="store_true",
+        help="measure only outbox commit -> message (no broker, no ingest)",
+    )
     args = parser.parse_args()
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -252,10 +306,20 @@ def main() -> None:
         upgrade(db_url)
         with psycopg.connect(db_url) as conn:
             apply_site(conn, load_site(site_document(args.shelves), "latency.json"))
-        ms = sorted(1000 * s for s in measure(args, db_url, broker.url, Path(tmp)))
+            # duration rules aside: the alert opens on the batch that makes the shelf empty
+            conn.execute(
+                "insert into alert_rules (site_id, rule_key, params) "
+                "values (%s, 'out_of_stock', '{\"settle_s\": 0}')",
+                (SITE,),
+            )
+        if args.outbox_only:
+            ms = sorted(1000 * s for s in measure_outbox(args, db_url, Path(tmp)))
+        else:
+            ms = sorted(1000 * s for s in measure(args, db_url, broker.url, Path(tmp)))
     p99 = ms[min(len(ms) - 1, round(0.99 * (len(ms) - 1)))]
+    start_point = "outbox commit" if args.outbox_only else "batch publish"
     print(
-        f"alert latency, batch publish -> message at the capture server "
+        f"alert latency, {start_point} -> message at the capture server "
         f"({args.shelves} shelves under watch, {len(ms)} out-of-stock conditions, one at a time)"
     )
     print(

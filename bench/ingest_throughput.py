@@ -37,7 +37,7 @@ from shelfsense.runtime import MosquittoBroker, PostgresCluster
 from shelfsense.settings import MqttUrl
 from shelfsense.site import load_site
 
-T0_MS = 1_763_719_200_000
+T0_MS = (int(time.time() * 1000) // 86_400_000 - 1) * 86_400_000  # yesterday: inside retention
 PREFIX = "bench"
 
 

@@ -52,9 +52,7 @@ def score(
     """`emitted`: (movement, emission ms); `dark`: location -> unobservable whole seconds."""
     since, until = world.start_ms + warmup_ms, world.end_ms - TAIL_MS
     lead = since - TOLERANCE_MS  # matched too, so movements near `since` find their partners
-    truth = [
-        m for m in world.truth if lead <= m.ts_ms < until and not _dark_to_end(m, world, dark)
-    ]
+    truth = [m for m in world.truth if lead <= m.ts_ms < until and not _dark_to_end(m, world, dark)]
     pred = [(m, at) for m, at in emitted if lead <= m.ts_ms < until]
     pairs, unmatched = _match(truth, pred)
     pairs = [pair for pair in pairs if pair[1] >= since]
@@ -155,7 +153,9 @@ def _stock_accuracy(
         while i_t < len(truth) and truth[i_t][0] <= t:
             where[truth[i_t][1]] = truth[i_t][2]
             i_t += 1
-        true = Counter((world.sku_of[e], k) for e, k in where.items() if k in shelves)
+        true = Counter(
+            (world.sku_of[e], k) for e, k in where.items() if k is not None and k in shelves
+        )
         cells = {c for c, v in est.items() if v} | set(true)
         cells |= {(sku, s) for s, sku in world.planogram.items()}
         settling = _changed_near(truth, times_t, t, world)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from rfid_accuracy import WARMUP_MS, Run, Tracker, antenna_specs, make_readers
+from rfid_run import WARMUP_MS, Run, Tracker, antenna_specs, make_readers
 from rfid_scenario import INSIDE_KEY, OUTSIDE_KEY, PORTAL, World
 
 from ingest.rfid import TagMovement, TagTracker, TrackerConfig

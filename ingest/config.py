@@ -24,6 +24,10 @@ class IngestConfig:
     snapshot_every_s: float = 5.0
     catalog_poll_s: float = 2.0
     scale_silence_ms: int = 5_000  # a scale behind its partition's event time this long: unknown
+    raw_retention_days: int = (
+        90  # rfid_reads, weight_samples (native partitions; Timescale: policy)
+    )
+    sensor_retention_days: int = 400  # sensor_readings (cold-chain records are kept longer)
     partition_silence_s: float = 30.0  # no message at all from a gateway this long (wall time)
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
 

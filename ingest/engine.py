@@ -38,6 +38,7 @@ from shelfsense.wire import (
 )
 
 log = logging.getLogger(__name__)
+_DAY_MS = 86_400_000
 
 
 @dataclass(slots=True)
@@ -102,6 +103,20 @@ class Engine:
                 self._restate_observability(site, ts_ms)
             self._write_stock(self.catalogs)
         self.dirty.clear()
+
+    def upkeep(self, now_ms: int) -> None:
+        """Hourly: daily partitions two days ahead, and raw telemetry past its retention dropped
+        (native partitions; TimescaleDB's own policies do both there)."""
+        day_ms = 86_400_000
+        cfg = self.config
+        with self.store.conn.transaction():
+            self.store.ensure_partitions(now_ms - day_ms, now_ms + 2 * day_ms)
+            for table, days in (
+                ("rfid_reads", cfg.raw_retention_days),
+                ("weight_samples", cfg.raw_retention_days),
+                ("sensor_readings", cfg.sensor_retention_days),
+            ):
+                self.store.drop_partitions_before(table, now_ms - days * day_ms)
 
     def catalogs_changed(self) -> bool:
         versions = catalog_versions(self.store.conn)
@@ -243,7 +258,6 @@ class Engine:
                 (site, key[1], entry.device_id),
             )
         if effects.movements:
-            self.store.ensure_partitions(min(m.ts_ms for m in effects.movements), entry.t1_ms)
             site_writes.movement_ids += self.store.insert_movements(
                 site, ledger_id, effects.movements
             )
@@ -309,16 +323,16 @@ class Engine:
         if isinstance(payload, RfidBatch):
             cols = payload.columns()
             if len(cols):
-                self.store.ensure_partitions(payload.t0, payload.t1)
+                self.store.ensure_days(_days_of(cols.ts))
                 self._raw_reads.append((site, device.device_id, cols))
                 self.counters.reads += len(cols)
         elif isinstance(payload, WeightBatch):
-            self.store.ensure_partitions(payload.t0, payload.t1)
+            self.store.ensure_days({payload.t0 // _DAY_MS})
             self.store.write_weight(
                 site, device.device_id, payload.t0, payload.t1, payload.hz, payload.g
             )
         elif isinstance(payload, SensorBatch) and payload.readings:
-            self.store.ensure_partitions(payload.t0, payload.t1)
+            self.store.ensure_days(_days_of([r.ts for r in payload.readings]))
             self.store.write_sensor(site, device.device_id, device.location, payload.readings)
 
     def _reject(self, msg: Received, reason: str, topic: object | None) -> None:
@@ -370,3 +384,9 @@ class Engine:
     def _site_watermark(self, site: str) -> int:
         marks = [p.watermark_ms for (s, _), p in self.partitions.items() if s == site]
         return max(marks, default=0)
+
+
+def _days_of(ts_ms: list[int]) -> set[int]:
+    """Epoch days that rows with these timestamps fall in (usually one or two)."""
+    lo, hi = min(ts_ms) // _DAY_MS, max(ts_ms) // _DAY_MS
+    return {lo, hi} if hi - lo <= 1 else {ts // _DAY_MS for ts in ts_ms}

@@ -126,7 +126,9 @@ def no_contender(tag: Tag, now_ms: int, cfg: TrackerConfig) -> bool:
         if (e[STRONG_TS] if e[STRONG_TS] > 0 else e[LAST_TS]) > tag.last_ts_ms:
             return False  # a run that began after the last own read: silence may decide
         if own != own:  # nan: not computed yet
-            own = score_db(decayed(tag.cnt, tag.ev_t_ms, now_ms, tau), _own_rsum(tag, now_ms, tau), cfg)
+            own = score_db(
+                decayed(tag.cnt, tag.ev_t_ms, now_ms, tau), _own_rsum(tag, now_ms, tau), cfg
+            )
         if e[RSUM] / e[CNT] + cfg.count_weight_db * math.log(cnt + 0.5) >= own + cfg.hysteresis_db:
             return False
     if not ev:

@@ -3,8 +3,9 @@
 What simple middleware does (an ALE-style fixed window): a tag is where its strongest read of the
 latest batch was (no hysteresis), and it departs once it has not been read for `window_ms` of
 its reader's time (the end of that reader's latest batch; the latest event time of any reader
-once that one is silent), whether or not the antennas were observing. Portal direction is the order of the first
-inside and first outside read. Same observe/expire/present surface as `ingest.rfid.TagTracker`.
+once that one is silent), whether or not the antennas were observing. Portal direction is the
+order of the first inside and first outside read. Same observe/expire/present surface as
+`ingest.rfid.TagTracker`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from ingest.rfid_types import AntennaSpec, PortalSide, TagMoveKind, TagMovement
-
 
 _BATCH_SLACK_MS = 1000
 

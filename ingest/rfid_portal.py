@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ingest.rfid_types import PortalSide
+from ingest.rfid_state import Device, Tag
+from ingest.rfid_types import PortalSide, TagMoveKind, TagMovement, TagState, TrackerConfig
 
 _MIN_GAP_MS = 150.0  # centroid gaps below this do not overrule the tag's history
 
@@ -56,6 +57,42 @@ class Traversal:
         self.last_ts_ms = max(self.last_ts_ms, ts_ms)
 
 
+Traversals = dict[str, tuple[Traversal, Device]]  # epc -> its open traversal, on that reader
+
+
+def read(
+    traversals: Traversals,
+    dev: Device,
+    epc: str,
+    side: PortalSide,
+    portal: str,
+    n: int,
+    rssi_dbm: float,
+    ts_ms: int,
+) -> None:
+    """Add a portal read to the tag's open traversal (a new one on another portal)."""
+    entry = traversals.get(epc)
+    if entry is None or entry[0].portal != portal:
+        entry = traversals[epc] = (Traversal(portal, ts_ms), dev)
+    entry[0].add(side, n, rssi_dbm, ts_ms)
+
+
+def finished(
+    traversals: Traversals, now_ms: int, cfg: TrackerConfig
+) -> list[tuple[str, Traversal]]:
+    """Remove and return the traversals that ended: `portal_gap_ms` of the portal reader's time
+    without their tag, or that plus `device_silence_ms` of the watermark (a silent reader)."""
+    gap, done = cfg.portal_gap_ms, []
+    for epc, (tr, dev) in traversals.items():
+        frontier = dev.frontier_ms or 0
+        end_ms = tr.last_ts_ms + gap
+        if frontier >= end_ms or now_ms >= end_ms + cfg.device_silence_ms:
+            done.append((epc, tr))
+    for epc, _ in done:
+        del traversals[epc]
+    return done
+
+
 @dataclass(frozen=True, slots=True)
 class Crossing:
     exit: bool
@@ -89,3 +126,42 @@ def decide(tr: Traversal, *, known_inside: bool) -> Crossing:
     ts = (tr.first_ts_ms + tr.last_ts_ms) // 2
     evidence["one_side"] = True
     return Crossing(known_inside, ts, 0.6, evidence)
+
+
+def cross(tags: dict[str, Tag], epc: str, tr: Traversal, out: list[TagMovement]) -> bool:
+    """Emit the movements of a finished traversal; True when the tag left the store (the
+    tracker forgets it). An unknown tag that enters becomes known (gone: on no antenna yet)."""
+    tag = tags.get(epc)
+    crossing = decide(tr, known_inside=tag is not None)
+    ts_ms = max(crossing.ts_ms, tag.last_move_ts_ms if tag is not None else 0)
+    if crossing.exit and tag is not None and tag.loc is not None:
+        out.append(exit_departure(tag, tr, crossing, ts_ms))
+    elif not crossing.exit:
+        if tag is None:
+            tag = tags[epc] = Tag(epc, ts_ms)
+            tag.state = TagState.GONE
+        tag.last_move_ts_ms = ts_ms
+    out.append(crossing_movement(epc, tr, crossing, ts_ms))
+    return crossing.exit
+
+
+def crossing_movement(epc: str, tr: Traversal, crossing: Crossing, ts_ms: int) -> TagMovement:
+    """The portal movement itself: `exit` from the portal, or `entry` to it."""
+    if crossing.exit:
+        kind, frm, to = TagMoveKind.EXIT, tr.portal, None
+    else:
+        kind, frm, to = TagMoveKind.ENTRY, None, tr.portal
+    return TagMovement(epc, kind, ts_ms, frm, to, crossing.confidence, crossing.evidence)
+
+
+def exit_departure(tag: Tag, tr: Traversal, crossing: Crossing, ts_ms: int) -> TagMovement:
+    """A tag still confirmed on a shelf went out: it departs that shelf first (taken from the
+    tracker's location index here), just after its last read there."""
+    loc = tag.loc
+    assert loc is not None
+    dep = max(tag.last_move_ts_ms, min(ts_ms, tag.last_ts_ms + 500))
+    loc.present.pop(tag.epc, None)
+    evidence: dict[str, object] = {"reason": "portal_exit", "portal": tr.portal}
+    return TagMovement(
+        tag.epc, TagMoveKind.DEPART, dep, loc.key, None, crossing.confidence, evidence
+    )

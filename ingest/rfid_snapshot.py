@@ -29,15 +29,19 @@ _TR_FIELDS = (
 
 def dump(
     tags: Mapping[str, Tag],
+    tentative: Mapping[str, Tag],
     locs: Mapping[str, Loc],
     devices: Mapping[str, Device],
     traversals: Mapping[str, tuple[Traversal, Device]],
-    now_ms: int,
+    clocks: tuple[int, int],
 ) -> dict[str, object]:
+    """`clocks`: the watermark and the time gone tags were last pruned (ms)."""
     return {
         "version": VERSION,
-        "now_ms": now_ms,
+        "now_ms": clocks[0],
+        "last_prune_ms": clocks[1],
         "tags": [_dump_tag(t) for t in tags.values()],
+        "tentative": list(tentative),
         "locations": {
             k: [
                 v.clock,
@@ -76,11 +80,13 @@ def _dump_tag(t: Tag) -> list[object]:
 def load(
     snap: Mapping[str, Any],
     tags: dict[str, Tag],
+    tentative: dict[str, Tag],
     locs: Mapping[str, Loc],
     devices: Mapping[str, Device],
     traversals: dict[str, tuple[Traversal, Device]],
-) -> int:
-    """Fill the empty containers from `snap`; returns the watermark (ms)."""
+) -> tuple[int, int]:
+    """Fill the empty containers from `snap`; returns the clocks given to `dump`. Tentative
+    tags keep their order of first sight (settling relies on it)."""
     if snap.get("version") != VERSION:
         raise RfidError(f"unsupported tracker snapshot version {snap.get('version')!r}")
     for raw in snap["tags"]:
@@ -94,7 +100,12 @@ def load(
             for f, v in zip(_TR_FIELDS, values, strict=True):
                 setattr(tr, f, v)
             traversals[epc] = (tr, devices[device])
-    return int(snap["now_ms"])
+    order = snap.get("tentative")
+    if order is None:  # written before the order was kept
+        order = [e for e, t in tags.items() if t.state is TagState.TENTATIVE]
+    tentative.update((e, tags[e]) for e in order if e in tags)
+    now_ms = int(snap["now_ms"])
+    return now_ms, int(snap.get("last_prune_ms", now_ms))
 
 
 def _load_locations(raw: Mapping[str, Any], tags: dict[str, Tag], locs: Mapping[str, Loc]) -> None:

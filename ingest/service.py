@@ -53,22 +53,34 @@ def run_ingest(
         ready.set()
     log.info("ingest running: %s", ", ".join(config.topic_filters()))
     try:
-        _loop(engine, source, stop, clock)
+        engine = _loop(engine, source, stop, clock)
     finally:
         _shutdown(engine, source)
 
 
-def _loop(engine: Engine, source: Source, stop: threading.Event, clock: Clock) -> None:
+class _Stopped(Exception):
+    """Stop was asked for while recovering from a database error; nothing more is acked."""
+
+
+def _loop(engine: Engine, source: Source, stop: threading.Event, clock: Clock) -> Engine:
+    try:
+        return _serve(engine, source, stop, clock)
+    except _Stopped:
+        return engine  # un-acknowledged messages stay with the broker's session
+
+
+def _serve(engine: Engine, source: Source, stop: threading.Event, clock: Clock) -> Engine:
     cfg = engine.config
-    next_snapshot = next_catalog = time.monotonic()
+    next_snapshot = next_catalog = next_upkeep = time.monotonic()
     while not stop.is_set():
         group = source.take(cfg.group_max_messages, cfg.group_wait_s)
         if group:
             engine = _apply_until_done(engine, group, stop, clock)
-            if stop.is_set() and engine is None:
-                return
             source.ack(group)
         now = time.monotonic()
+        if now >= next_upkeep:
+            next_upkeep = now + 3600
+            engine = _guarded(engine, stop, clock, lambda e: e.upkeep(clock.now_ms()))
         if now >= next_catalog:
             next_catalog = now + cfg.catalog_poll_s
             engine = _guarded(engine, stop, clock, lambda e: _maybe_reload(e, clock))
@@ -77,6 +89,7 @@ def _loop(engine: Engine, source: Source, stop: threading.Event, clock: Clock) -
         if now >= next_snapshot and engine.dirty:
             next_snapshot = now + cfg.snapshot_every_s
             engine = _guarded(engine, stop, clock, lambda e: e.save_snapshots())
+    return engine
 
 
 def _apply_until_done(
@@ -93,7 +106,7 @@ def _apply_until_done(
         except psycopg.Error as exc:
             log.exception("applying a group failed (%s); rebuilding state", exc)
         if stop.wait(delay_s):
-            raise SystemExit(0)  # un-acknowledged: the broker delivers the group again
+            raise _Stopped  # un-acknowledged: the broker delivers the group again
         delay_s = min(delay_s * 2, 10.0)
         engine = _rebuilt(engine, stop, clock)
 
@@ -128,7 +141,7 @@ def _rebuilt(engine: Engine, stop: threading.Event, clock: Clock) -> Engine:
         except psycopg.Error as exc:
             log.error("rebuilding state failed (%s); retrying", exc)
             stop.wait(2.0)
-    raise SystemExit(0)
+    raise _Stopped
 
 
 def _connect(url: str, stop: threading.Event) -> psycopg.Connection[Any] | None:

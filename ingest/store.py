@@ -84,15 +84,25 @@ class Store:
 
     # -- raw telemetry --------------------------------------------------------------------
     def ensure_partitions(self, lo_ms: int, hi_ms: int) -> None:
-        days = {dt(lo_ms).date() + timedelta(days=i) for i in range((hi_ms - lo_ms) // _DAY_MS + 2)}
-        days = {d for d in days if d <= dt(hi_ms).date()} - self._days
-        if not days:
-            return
-        self.conn.execute(
-            "select shelfsense_ensure_partitions(%s, %s)",
-            (dt(ms_of(min(days))), dt(ms_of(max(days)))),
-        )
-        self._days.update(days)
+        """Daily partitions for every day in [lo, hi] (upkeep: a few days around now)."""
+        self.ensure_days(range(lo_ms // _DAY_MS, hi_ms // _DAY_MS + 1))
+
+    def ensure_days(self, days: Iterable[int]) -> None:
+        """Daily partitions for exactly these days (epoch days of rows about to be written):
+        a batch with a stray timestamp costs one partition, not one per day in between."""
+        missing = {date(1970, 1, 1) + timedelta(days=d) for d in days} - self._days
+        for day in sorted(missing):
+            self.conn.execute(
+                "select shelfsense_ensure_partitions(%s, %s)", (dt(ms_of(day)), dt(ms_of(day)))
+            )
+        self._days.update(missing)
+
+    def drop_partitions_before(self, table: str, cutoff_ms: int) -> int:
+        row = self.conn.execute(
+            "select shelfsense_drop_partitions_before(%s, %s)", (table, dt(cutoff_ms))
+        ).fetchone()
+        self._days = {d for d in self._days if ms_of(d) >= cutoff_ms}
+        return int(row[0]) if row else 0
 
     def forget_partitions(self) -> None:
         self._days.clear()
@@ -190,7 +200,6 @@ class Store:
 
     def _write_history(self, site: str, changes: Sequence[CellChange]) -> None:
         """As deltas, in order (see shelfsense_record_stock): back-dated changes stay true."""
-        self.ensure_partitions(min(c.ts_ms for c in changes), max(c.ts_ms for c in changes))
         self.conn.execute(
             "select shelfsense_record_stock(%s, %s, %s, %s, %s, %s)",
             (

@@ -5,13 +5,12 @@ spaced at ``hz`` from ``t0``). It works like a weighing indicator with motion de
 tracking, per batch in numpy (no Python loop per sample):
 
 - *Noise*: an online estimate of the scale's white-noise std from first differences while the
-  shelf is stable, learned a stable window's worth of differences at a time (a running mean, then
-  memory ``noise_window_s``). Before anything is learned, and during a motion longer than
-  ``relearn_after_ms``, it is estimated robustly (median of absolute differences) from at least a
-  stable window of the unstable stretch, so a wrong ``noise_hint_g`` cannot lock the tracker in
-  motion. The band and the stillness test use an upper confidence bound of the estimate (at
-  ``noise_trust_z``, for its degrees of freedom): a short stretch that happens to look quiet would
-  otherwise set a band the scale's own noise leaves, and a shelf that never looks still again.
+  shelf is stable (``ingest.weight_noise``). Before anything is learned, and during a motion
+  longer than ``relearn_after_ms``, it is estimated robustly (median of absolute differences) from
+  at least a stable window of the unstable stretch, so a wrong ``noise_hint_g`` cannot lock the
+  tracker in motion. The band and the stillness test use an upper confidence bound of the
+  estimate (at ``noise_trust_z``): a short stretch that happens to look quiet would otherwise set
+  a band the scale's own noise leaves, and a shelf that never looks still again.
 - *Smoothing and band*: ``smoothed`` is a moving mean over ``smooth_ms``. The motion band is
   ``band_sigmas`` stds of that smoothed signal, clamped to [``min_band_g``,
   ``max_band_units * unit_weight_g``].
@@ -44,7 +43,9 @@ motion (the movement time), ``detected_ms`` its last sample (when the event was 
 ``settle_ms = ts_ms - started_ms`` (motion start to shelf still).
 
 A batch that starts before the end of the previous one (overlap, replay out of order) is ignored
-and counted in ``dropped_batches``.
+and counted in ``dropped_batches``. A short batch that stays in the band of a STABLE shelf (the
+common case) takes a plain-Python fast path (``weight_signal.quiet_track``) with bit-identical
+results.
 """
 
 from __future__ import annotations
@@ -56,24 +57,26 @@ from enum import StrEnum
 
 import numpy as np
 
-from ingest.weight_config import ScaleConfig
+from ingest.weight_config import Geometry, ScaleConfig, geometry
 from ingest.weight_count import count_units
+from ingest.weight_noise import NoiseEstimate
 from ingest.weight_signal import (
-    chi2_ratio_quantile,
-    first_outside,
+    EXACT_SUM_MAX,
+    Tracking,
     first_stable_window,
     moving_mean,
     prefix_sums,
+    quiet_track,
     robust_noise_var,
     smoothed,
+    sum_sq_diffs,
+    tracked_outside,
 )
 
 __all__ = ["ScaleConfig", "ScaleState", "ScaleTracker", "WeightEvent", "WeightEventKind"]
 
-_DIFF_DOF = 2.0 / 3.0  # chi-square degrees of freedom per squared first difference of white noise
-_MIN_NOISE_QUANTILE = 1.0 / 16.0  # the noise bound is at most 4x the estimated std
-_TRACK_MS = 1000  # zero tracking follows the level once a second, however long the batch
 _MAD_EFFICIENCY = 0.37  # a median-based noise estimate is worth this share of its differences
+_QUIET_MAX = 32  # batches up to this many samples may take the quiet fast path (0: never)
 
 
 class WeightEventKind(StrEnum):
@@ -101,18 +104,6 @@ class WeightEvent:
     across_gap: bool = False  # compared across a gap, a silence or a restart without data
 
 
-@dataclass(frozen=True, slots=True)
-class _Geometry:
-    """Sample counts for one rate."""
-
-    dt_ms: float
-    m: int  # smoothing width
-    hold: int  # stable window
-    keep: int  # tail kept between batches
-    track_n: int  # zero tracking steps on this grid of absolute sample indices
-    var_ratio: float  # a still window's variance is at most this many noise variances
-
-
 class ScaleTracker:
     """Follows one scale; one owner calls ``feed`` with batches in time order."""
 
@@ -122,13 +113,11 @@ class ScaleTracker:
         self._state = ScaleState.UNKNOWN
         self._ref_g: float | None = None
         self._zero_g = config.tare_g  # the empty shelf, carried by zero tracking
-        self._noise_var = config.noise_hint_g**2
-        self._noise_n = 0.0  # samples behind the noise estimate (0: still the hint)
-        self._diff_sq_g2 = 0.0  # squared first differences of stable samples not yet learned
-        self._diff_n = 0  # ... and how many
+        self._noise = NoiseEstimate(config.noise_tuning())
         self._seen = 0  # samples fed so far: the absolute index of the next sample
         self._still_from = 0  # absolute index where a still window may start (after the motion)
         self._hz: float | None = None
+        self._geo: Geometry | None = None  # of self._hz
         self._end_ms: float | None = None
         self._tail: np.ndarray = np.empty(0)
         self._motion_ms: int | None = None  # the current MOTION or UNKNOWN stretch began
@@ -159,7 +148,7 @@ class ScaleTracker:
 
     @property
     def noise_g(self) -> float:
-        return math.sqrt(self._noise_var)
+        return math.sqrt(self._noise.var_g2)
 
     def band_g(self, hz: float) -> float:
         """The motion band in grams at this rate (for diagnostics)."""
@@ -168,16 +157,19 @@ class ScaleTracker:
     def feed(self, t0_ms: int, hz: float, grams: np.ndarray | Sequence[float]) -> list[WeightEvent]:
         """Apply one weight batch (samples at t0 + k * 1000 / hz); return the movements decided."""
         raw = np.asarray(grams, dtype=np.float64)
-        if raw.ndim != 1 or not hz > 0 or not np.isfinite(raw).all():
+        if raw.ndim != 1 or not hz > 0 or not _all_finite(raw):
             raise ValueError("a weight batch needs hz > 0 and a flat list of finite grams")
         if raw.size == 0 or not self._admit(t0_ms, hz):
             return []
         geo = self._geometry(hz)
-        buf = np.concatenate((self._tail, raw)) if self._tail.size else raw
-        start = buf.size - raw.size
-        events = self._run(buf, start, t0_ms - start * geo.dt_ms, geo)
+        if raw.size <= _QUIET_MAX and self._quiet(raw, geo):
+            events: list[WeightEvent] = []
+        else:
+            buf = np.concatenate((self._tail, raw)) if self._tail.size else raw
+            start = buf.size - raw.size
+            events = self._run(buf, start, t0_ms - start * geo.dt_ms, geo)
+            self._tail = buf[-geo.keep :].copy()
         self._seen += raw.size
-        self._tail = buf[-geo.keep :].copy()
         self._end_ms = t0_ms + raw.size * geo.dt_ms
         return events
 
@@ -219,36 +211,45 @@ class ScaleTracker:
         self._tail = np.empty(0)
         self._motion_ms = int(seen_ms)
 
-    def _geometry(self, hz: float) -> _Geometry:
-        cfg = self._cfg
-        m = max(1, round(cfg.smooth_ms * hz / 1000.0))
-        hold = max(cfg.min_hold_samples, round(cfg.stable_hold_ms * hz / 1000.0))
-        ratio = chi2_ratio_quantile(hold - 1, cfg.still_var_z)
-        track_n = max(1, round(_TRACK_MS * hz / 1000.0))
-        return _Geometry(
-            dt_ms=1000.0 / hz, m=m, hold=hold, keep=hold + m, track_n=track_n, var_ratio=ratio
-        )
+    def _geometry(self, hz: float) -> Geometry:
+        geo = self._geo
+        if geo is None or geo.dt_ms != 1000.0 / hz:
+            geo = self._geo = geometry(self._cfg, hz)
+        return geo
 
-    def _band(self, geo: _Geometry) -> float:
+    def _band(self, geo: Geometry) -> float:
         cfg = self._cfg
-        band = cfg.band_sigmas * math.sqrt(self._noise_bound(geo) / geo.m)
+        band = cfg.band_sigmas * math.sqrt(self._noise.bound(geo.dt_ms) / geo.m)
         return min(max(band, cfg.min_band_g), cfg.max_band_units * cfg.unit_weight_g)
 
-    def _noise_bound(self, geo: _Geometry) -> float:
-        """The noise variance (g^2) the band and the stillness test use: an upper confidence
-        bound of the estimate, wide while it rests on few samples (a short quiet stretch can
-        look far quieter than the scale is), within a few percent of it once learned."""
-        if self._noise_n <= 0:
-            return self._noise_var  # still the hint, taken as given
-        window_n = self._cfg.noise_window_s * 1000.0 / geo.dt_ms
-        dof = _DIFF_DOF * min(self._noise_n, 2.0 * window_n)
-        low = chi2_ratio_quantile(dof, -self._cfg.noise_trust_z)
-        return self._noise_var / max(low, _MIN_NOISE_QUANTILE)
+    def _tracking(self, geo: Geometry, first_end: int) -> Tracking:
+        limit_g = self._cfg.track_g_per_s * geo.dt_ms / 1000.0
+        return Tracking(first_end, geo.track_n, geo.hold, limit_g)
 
     # -- the state machine over one buffer ------------------------------------------------------
 
+    def _quiet(self, raw: np.ndarray, geo: Geometry) -> bool:
+        """The fast path: a STABLE shelf whose whole short batch stays in the band and inside one
+        zero-tracking chunk is tracked in plain Python, exactly as ``_run`` would."""
+        to_grid = geo.track_n - self._seen % geo.track_n
+        start = self._tail.size
+        if self._state is not ScaleState.STABLE or self._ref_g is None:
+            return False
+        if to_grid < raw.size or start < geo.m or raw.size > EXACT_SUM_MAX:
+            return False
+        buf = self._tail.tolist() + raw.tolist()
+        track = self._tracking(geo, start + to_grid)
+        quiet = quiet_track(buf, start, geo.m, track, self._ref_g, self._band(geo))
+        if quiet is None:
+            return False
+        ref_g, sq_g2 = quiet
+        self._follow(ref_g)
+        self._noise.add_stable_diffs(sq_g2, raw.size, geo.hold - 1, geo.dt_ms)
+        self._tail = np.array(buf[-geo.keep :])
+        return True
+
     def _run(
-        self, buf: np.ndarray, start: int, t_first_ms: float, geo: _Geometry
+        self, buf: np.ndarray, start: int, t_first_ms: float, geo: Geometry
     ) -> list[WeightEvent]:
         csum = prefix_sums(buf)
         sm = smoothed(csum, geo.m)
@@ -258,17 +259,14 @@ class ScaleTracker:
         while p < buf.size:
             band = self._band(geo)  # the noise estimate moves with every stable stretch
             if self._state is ScaleState.STABLE and self._ref_g is not None:
-                stop = min(buf.size, p + geo.track_n - (base + p) % geo.track_n)
-                q = first_outside(sm[:stop], p, self._ref_g, band)
-                self._hold_stable(buf, csum, p, q, geo, moved=q < stop)
-                if q < stop:
+                q = self._hold_stable(buf, csum, sm, p, base, band, geo)
+                if q < buf.size:
                     self._state = ScaleState.MOTION
                     self._motion_ms = round(t_first_ms + (q - geo.m // 2) * geo.dt_ms)
                     self._still_from = base + q + 1
-                    q += 1
-                p = q
+                p = q + 1
                 continue
-            var_max = self._noise_bound(geo) * geo.var_ratio
+            var_max = self._noise.bound(geo.dt_ms) * geo.var_ratio
             earliest = max(p, self._still_from - base + geo.hold - 1)
             j = first_stable_window(sm, buf, earliest, geo.hold, band, var_max)
             if j < 0:
@@ -281,53 +279,49 @@ class ScaleTracker:
         return events
 
     def _hold_stable(
-        self, buf: np.ndarray, csum: np.ndarray, p: int, q: int, geo: _Geometry, *, moved: bool
-    ) -> None:
-        """Zero tracking and noise learning over the stable stretch buf[p:q] (moved: a motion
-        begins at q)."""
+        self,
+        buf: np.ndarray,
+        csum: np.ndarray,
+        sm: np.ndarray,
+        p: int,
+        base: int,
+        band: float,
+        geo: Geometry,
+    ) -> int:
+        """STABLE from buf[p]: zero tracking and noise learning up to the first index out of the
+        band (returned; buf.size if none)."""
         assert self._ref_g is not None
-        if q <= p:
-            return
-        limit_g = self._cfg.track_g_per_s * (q - p) * geo.dt_ms / 1000.0
-        target_g = moving_mean(csum, q, geo.hold)
-        step_g = min(max(target_g - self._ref_g, -limit_g), limit_g)
-        self._ref_g += step_g
-        self._zero_g += step_g  # drift moves the zero with the level: the count stays
-        hi = q - geo.m if moved else q  # leave out the onset of the motion
+        track = self._tracking(geo, p + geo.track_n - (base + p) % geo.track_n)
+        q, ref_g = tracked_outside(sm, csum, p, track, self._ref_g, band)
+        self._follow(ref_g)
+        hi = q if q == buf.size else q - geo.m  # leave out the onset of the motion
         seg = buf[max(p - 1, 0) : hi]
         if seg.size >= 2:
-            d = np.diff(seg)
-            self._diff_sq_g2 += float(np.dot(d, d))
-            self._diff_n += d.size
-        if self._diff_n >= geo.hold - 1:  # learn from a stable window's worth at least
-            self._learn_noise(self._diff_sq_g2 / (2.0 * self._diff_n), self._diff_n, geo)
-            self._diff_sq_g2, self._diff_n = 0.0, 0
+            sq_g2, n = sum_sq_diffs(seg)
+            self._noise.add_stable_diffs(sq_g2, n, geo.hold - 1, geo.dt_ms)
+        return q
 
-    def _learn_noise(self, var_g2: float, n: float, geo: _Geometry) -> None:
-        """Running mean of the noise variance, then an exponential one over noise_window_s."""
-        window_n = self._cfg.noise_window_s * 1000.0 / geo.dt_ms
-        weight = n / (min(self._noise_n, window_n) + n)
-        if self._noise_n > 0:
-            var_g2 = min(var_g2, 4.0 * self._noise_var)
-        self._noise_var += weight * (var_g2 - self._noise_var)
-        self._noise_var = max(self._noise_var, self._cfg.min_noise_g**2)
-        self._noise_n += n
+    def _follow(self, ref_g: float) -> None:
+        """Zero tracking moved the reference: the zero moves with it, so the count stays."""
+        assert self._ref_g is not None
+        self._zero_g += ref_g - self._ref_g
+        self._ref_g = ref_g
 
-    def _relearn_noise(self, buf: np.ndarray, p: int, end_ms: float, geo: _Geometry) -> None:
+    def _relearn_noise(self, buf: np.ndarray, p: int, end_ms: float, geo: Geometry) -> None:
         """No still window yet: bootstrap the noise from the unstable stretch if nothing was
         learned, or re-learn it after a motion of relearn_after_ms (the noise may be
         underestimated). The stretch is buf[p:], extended back to at least a stable window's
         worth of samples: a few samples can look far quieter than the scale is."""
         since_ms = self._motion_ms if self._motion_ms is not None else end_ms
-        if self._noise_n > 0 and end_ms - since_ms < self._cfg.relearn_after_ms:
+        if self._noise.n > 0 and end_ms - since_ms < self._cfg.relearn_after_ms:
             return
         seg = buf[max(min(p, buf.size - geo.hold), 0) :]
         var_g2 = robust_noise_var(seg) if seg.size >= geo.hold else None
         if var_g2 is not None:
-            self._learn_noise(var_g2, _MAD_EFFICIENCY * (seg.size - 1), geo)
+            self._noise.learn(var_g2, _MAD_EFFICIENCY * (seg.size - 1), geo.dt_ms)
 
     def _settle(
-        self, csum: np.ndarray, j: int, t_first_ms: float, geo: _Geometry
+        self, csum: np.ndarray, j: int, t_first_ms: float, geo: Geometry
     ) -> WeightEvent | None:
         """The window ending at j is stable: adopt its level and report the change, if any."""
         level_g = moving_mean(csum, j + 1, geo.hold)
@@ -344,7 +338,7 @@ class ScaleTracker:
         if before_g is None:
             return None
         across_gap = was is ScaleState.UNKNOWN and gap_ms is not None
-        level_var = self._cfg.level_var_g2(self._noise_var, geo.hold, self._band(geo))
+        level_var = self._cfg.level_var_g2(self._noise.var_g2, geo.hold, self._band(geo))
         if across_gap:
             assert gap_ms is not None
             started_ms = gap_ms
@@ -367,3 +361,9 @@ class ScaleTracker:
             detected_ms=detected_ms,
             across_gap=across_gap,
         )
+
+
+def _all_finite(raw: np.ndarray) -> bool:
+    if raw.size <= _QUIET_MAX:  # plain Python is faster on a few samples
+        return all(map(math.isfinite, raw.tolist()))
+    return bool(np.isfinite(raw).all())

@@ -11,8 +11,12 @@ import math
 from dataclasses import dataclass, fields
 
 from ingest.weight_count import CountRule
+from ingest.weight_noise import NoiseTuning
+from ingest.weight_signal import chi2_ratio_quantile
 
-__all__ = ["ScaleConfig"]
+__all__ = ["Geometry", "ScaleConfig", "geometry"]
+
+_TRACK_MS = 1000  # zero tracking follows the level once a second, however long the batch
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +94,39 @@ class ScaleConfig:
             min_change_g=self.min_change_g,
         )
 
+    def noise_tuning(self) -> NoiseTuning:
+        return NoiseTuning(
+            hint_g=self.noise_hint_g,
+            min_g=self.min_noise_g,
+            window_s=self.noise_window_s,
+            trust_z=self.noise_trust_z,
+        )
+
     def level_var_g2(self, noise_var_g2: float, hold: int, band_g: float) -> float:
         """Variance (g^2) of a stable-to-stable change: two window means plus settling bias."""
         return 2.0 * noise_var_g2 / hold + (self.settle_bias_band * band_g) ** 2
+
+
+@dataclass(frozen=True, slots=True)
+class Geometry:
+    """Sample counts of a config at one rate."""
+
+    dt_ms: float
+    m: int  # smoothing width
+    hold: int  # stable window
+    keep: int  # tail kept between batches
+    track_n: int  # zero tracking steps on this grid of absolute sample indices
+    var_ratio: float  # a still window's variance is at most this many noise variances
+
+
+def geometry(cfg: ScaleConfig, hz: float) -> Geometry:
+    m = max(1, round(cfg.smooth_ms * hz / 1000.0))
+    hold = max(cfg.min_hold_samples, round(cfg.stable_hold_ms * hz / 1000.0))
+    return Geometry(
+        dt_ms=1000.0 / hz,
+        m=m,
+        hold=hold,
+        keep=hold + m,
+        track_n=max(1, round(_TRACK_MS * hz / 1000.0)),
+        var_ratio=chi2_ratio_quantile(hold - 1, cfg.still_var_z),
+    )

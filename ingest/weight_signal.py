@@ -8,22 +8,31 @@ NaN where fewer than ``m`` samples exist.
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_right
+from itertools import accumulate, pairwise
+from typing import NamedTuple
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 __all__ = [
+    "Tracking",
     "chi2_ratio_quantile",
-    "first_outside",
     "first_stable_window",
     "moving_mean",
     "prefix_sums",
+    "quiet_track",
     "robust_noise_var",
     "smoothed",
+    "sum_sq_diffs",
+    "tracked_outside",
     "window_variance",
 ]
 
 FloatArray = np.ndarray
 _CHUNK = 512  # samples examined at a time by the searches
+EXACT_SUM_MAX = 256  # differences summed exactly (fsum); longer stretches use a BLAS dot
 
 
 def prefix_sums(raw: FloatArray) -> FloatArray:
@@ -48,14 +57,96 @@ def moving_mean(csum: FloatArray, end: int, width: int) -> float:
     return float((csum[end] - csum[end - width]) / width)
 
 
-def first_outside(sm: FloatArray, start: int, centre: float, half_band: float) -> int:
-    """First index >= start where the smoothed signal leaves centre +- half_band, else len(sm)."""
-    for lo in range(start, sm.size, _CHUNK):
-        outside = np.abs(sm[lo : lo + _CHUNK] - centre) > half_band
-        k = int(outside.argmax())
-        if outside[k]:
-            return lo + k
-    return sm.size
+class Tracking(NamedTuple):
+    """Zero tracking on a grid of sample indices (see ``tracked_outside``)."""
+
+    first_end: int  # buffer index of the first grid point after start
+    step: int  # samples between grid points
+    hold: int  # the reference follows the mean of this many raw samples
+    limit_g: float  # the most it moves per sample
+
+
+def tracked_outside(
+    sm: FloatArray, csum: FloatArray, start: int, track: Tracking, ref_g: float, half_band: float
+) -> tuple[int, float]:
+    """First index q >= start (< len(sm)) where the smoothed signal leaves ref +- half_band
+    (len(sm) if it never does), and the reference at q.
+
+    Zero tracking: the reference moves at the ends of grid chunks (``track.first_end``, then every
+    ``track.step`` samples) towards the mean of the last ``track.hold`` raw samples, by at most
+    ``track.limit_g`` per sample of the chunk; each chunk is checked against the reference it
+    began with. At q the reference takes the partial step of the chunk q falls in.
+    """
+    n = sm.size
+    ends = [*range(track.first_end, n, track.step), n] if track.first_end < n else [n]
+    starts = [start, *ends[:-1]]
+    refs = _follow(csum, starts, ends, track, ref_g)
+    if len(ends) == 1:
+        outside = np.abs(sm[start:] - ref_g) > half_band
+    else:
+        lengths = np.subtract(ends, starts)
+        outside = np.abs(sm[start:] - np.repeat(refs[:-1], lengths)) > half_band
+    k = int(outside.argmax())
+    if not outside[k]:
+        return n, refs[-1]
+    q = start + k
+    c = bisect_right(ends, q)
+    return q, _step(refs[c], moving_mean(csum, q, track.hold), track.limit_g * (q - starts[c]))
+
+
+def _follow(
+    csum: FloatArray, starts: list[int], ends: list[int], track: Tracking, ref_g: float
+) -> list[float]:
+    """The reference at the start of every chunk, then after the last one."""
+    ends_arr = np.asarray(ends)
+    width = np.minimum(track.hold, ends_arr)
+    targets = ((csum[ends_arr] - csum[ends_arr - width]) / width).tolist()
+    refs = [ref_g]
+    for s, e, target_g in zip(starts, ends, targets, strict=True):
+        refs.append(_step(refs[-1], target_g, track.limit_g * (e - s)))
+    return refs
+
+
+def _step(ref_g: float, target_g: float, limit_g: float) -> float:
+    return ref_g + min(max(target_g - ref_g, -limit_g), limit_g)
+
+
+def sum_sq_diffs(seg: FloatArray) -> tuple[float, int]:
+    """Sum of squared first differences of seg (g^2) and their number. Exactly rounded (fsum) up
+    to ``EXACT_SUM_MAX`` differences, so ``quiet_track`` can reproduce it bit for bit."""
+    d = np.diff(seg)
+    if d.size <= EXACT_SUM_MAX:
+        return math.fsum((d * d).tolist()), d.size
+    return float(np.dot(d, d)), d.size
+
+
+def quiet_track(
+    buf: list[float], start: int, m: int, track: Tracking, ref_g: float, half_band: float
+) -> tuple[float, float] | None:
+    """The quiet fast path: ``tracked_outside`` and ``sum_sq_diffs(buf[start - 1:])`` in plain
+    Python, for a short buffer whose new samples buf[start:] end inside one grid chunk
+    (``track.first_end >= len(buf)``, not checked) and have a full smoothing window
+    (``start >= m``).
+
+    Returns None as soon as a smoothed sample leaves ref +- half_band (the caller then takes the
+    numpy path); else the reference after the chunk and the sum of squared differences, both
+    bit-identical to the numpy path (the same sequential prefix sums, elementwise operations in
+    the same order, and an exactly rounded sum).
+    """
+    n = len(buf)
+    csum = list(accumulate(buf, initial=0.0))
+    pairs = zip(csum[start + 1 :], csum[start + 1 - m : n + 1 - m], strict=True)
+    if m == 1:  # x / 1 == x exactly
+        worst_g = max([abs(a - b - ref_g) for a, b in pairs])
+    else:
+        worst_g = max([abs((a - b) / m - ref_g) for a, b in pairs])
+    if worst_g > half_band:
+        return None
+    width = min(track.hold, n)
+    target_g = (csum[n] - csum[n - width]) / width
+    ref_after = _step(ref_g, target_g, track.limit_g * (n - start))
+    sq = math.fsum([(b - a) * (b - a) for a, b in pairwise(buf[start - 1 :])])
+    return ref_after, sq
 
 
 def first_stable_window(
@@ -100,7 +191,7 @@ def chi2_ratio_quantile(dof: float, z: float) -> float:
     """Quantile of chi2(dof) / dof at z standard normal deviates (Wilson-Hilferty; z < 0: a
     lower quantile, which is <= 0 when dof is too small for the approximation)."""
     a = 2.0 / (9.0 * dof)
-    return float((1.0 - a + z * np.sqrt(a)) ** 3)
+    return (1.0 - a + z * math.sqrt(a)) ** 3
 
 
 def robust_noise_var(raw: FloatArray) -> float | None:

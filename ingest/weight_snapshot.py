@@ -27,11 +27,11 @@ def dump(tracker: ScaleTracker) -> dict[str, object]:
         "v": _VERSION,
         "state": t._state.value,
         "ref_g": t._ref_g,
-        "noise_var_g2": t._noise_var,
-        "noise_n": t._noise_n,
+        "noise_var_g2": t._noise.var_g2,
+        "noise_n": t._noise.n,
         "zero_g": t._zero_g,
-        "diff_sq_g2": t._diff_sq_g2,
-        "diff_n": t._diff_n,
+        "diff_sq_g2": t._noise.pending_sq_g2,
+        "diff_n": t._noise.pending_n,
         "hz": t._hz,
         "end_ms": t._end_ms,
         "tail_g": [float(x) for x in t._tail],
@@ -51,11 +51,11 @@ def load(tracker: ScaleTracker, snap: Mapping[str, object]) -> ScaleTracker:
     try:
         tracker._state = ScaleState(str(snap["state"]))
         tracker._ref_g = _opt_float(snap["ref_g"])
-        tracker._noise_var = _float(snap["noise_var_g2"])
-        tracker._noise_n = _float(snap["noise_n"])
+        tracker._noise.var_g2 = _float(snap["noise_var_g2"])
+        tracker._noise.n = _float(snap["noise_n"])
+        tracker._noise.pending_sq_g2 = _float(snap.get("diff_sq_g2", 0.0))
+        tracker._noise.pending_n = _int(snap.get("diff_n", 0))
         tracker._zero_g = _float(snap.get("zero_g", tracker._zero_g))  # v1: the tare
-        tracker._diff_sq_g2 = _float(snap.get("diff_sq_g2", 0.0))
-        tracker._diff_n = _int(snap.get("diff_n", 0))
         tracker._hz = _opt_float(snap["hz"])
         tracker._end_ms = _opt_float(snap["end_ms"])
         tail = snap["tail_g"]

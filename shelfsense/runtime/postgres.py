@@ -44,6 +44,7 @@ FAST_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes"
 BASE_SETTINGS = {
     "shared_buffers": "128MB",
     "max_connections": "200",
+    "max_locks_per_transaction": "256",  # queries over partitioned tables lock every partition
     "timezone": "UTC",
     "log_timezone": "UTC",
     "log_checkpoints": "off",

@@ -17,6 +17,7 @@ import psycopg
 import pytest
 from support.services import apply_site_file_path, start_cli, terminate, wait_for
 from support.truth import api_stock, checkpoints, differences
+from support.wire import T0_MS
 
 from shelfsense.runtime import MqttBroker, free_port
 from shelfsense.tokens import create_token
@@ -24,7 +25,7 @@ from shelfsense.tokens import create_token
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 STORE_S = 1200
-START_MS = 1_763_719_200_000
+START_MS = T0_MS
 SETTLE_S = 90  # the last checkpoints may hold departures not yet confirmable
 FIRST_READ_S = 30  # stock is known from the first reads on; the opening checkpoint precedes them
 

@@ -19,10 +19,10 @@ def test_upgrade_twice_is_a_no_op_and_records_the_backend(empty_database_url: st
         ).fetchone()
         parts = conn.execute(
             "select count(*) from pg_partitioned_table p join pg_class c on c.oid = p.partrelid"
-            " where c.relname in ('rfid_reads','weight_samples','sensor_readings','stock_history')"
+            " where c.relname in ('rfid_reads','weight_samples','sensor_readings')"
         ).fetchone()
     assert backend == (Backend.NATIVE,)
-    assert parts == (4,)
+    assert parts == (3,)
 
 
 def test_concurrent_upgrades_apply_each_file_once(empty_database_url: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -13,7 +14,10 @@ from paho.mqtt.enums import CallbackAPIVersion
 from shelfsense.epc import encode_sgtin96
 from shelfsense.settings import MqttUrl
 
-T0_MS = 1_763_719_200_000  # 2025-11-21T10:00:00Z
+DAY_MS = 86_400_000
+# 10:00 UTC yesterday: recent enough that no retention policy drops the test's raw rows,
+# fixed for the day so that every test of a run sees the same clock.
+T0_MS = (int(time.time() * 1000) // DAY_MS - 1) * DAY_MS + 10 * 3_600_000
 TUNA_GTIN = "08690000000012"
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+import ingest.weight
 from firmware_sim.devices.scale import ScaleDevice
 from ingest.weight import ScaleConfig, ScaleState, ScaleTracker, WeightEvent, WeightEventKind
 from ingest.weight_baseline import BaselineConfig, BaselineTracker
@@ -253,6 +254,34 @@ def test_foreign_object_under_half_a_unit_is_an_ambiguous_zero_unit_restock() ->
     assert ev.delta_g == pytest.approx(300.0, abs=2.0)
 
 
+def test_foreign_object_moves_the_zero_not_the_count() -> None:
+    rng = np.random.default_rng(9)
+    hz, before = 80.0, TARE_G + 5400.0  # 5.4 units of 1000 g: 300 g more would round up
+    trace = np.concatenate(
+        (
+            _level(5, hz, before, 0.5, rng),
+            _hand(hz, before, before + 300.0, 0.5, rng),
+            _level(5, hz, before + 300.0, 0.5, rng),
+        )
+    )
+    tracker = _tracker(1000.0)
+    (ev,) = _feed(tracker, trace, hz)
+    assert (ev.units, ev.ambiguous) == (0, True)
+    assert tracker.units == 5
+
+
+def test_drift_of_half_a_unit_never_changes_the_count() -> None:
+    rng = np.random.default_rng(10)
+    hz, minutes = 10.0, 40
+    t_h = np.arange(round(minutes * 60 * hz)) / hz / 3600.0
+    trace = TARE_G + 17 * 20.0 - 18.0 * t_h + rng.normal(0.0, 1.0, t_h.size)  # -12 g in all
+    tracker = _tracker(20.0)
+    assert _feed(tracker, trace, hz, batch_s=30.0) == []
+    assert tracker.stable_gross_g is not None
+    assert tracker.stable_gross_g - (TARE_G + 17 * 20.0) < -10.0  # it followed the drift
+    assert tracker.units == 17
+
+
 def test_change_within_the_noise_is_no_event() -> None:
     assert _step_events(TARE_G + 5000.0, TARE_G + 5001.0, 1000.0) == []
 
@@ -371,6 +400,16 @@ def test_snapshot_restore_mid_motion_gives_the_same_events_as_no_restart() -> No
     assert [(e.kind, e.units) for e in whole] == [("pick", 2), ("restock", 3)]
 
 
+def test_version_1_snapshot_still_loads_with_the_zero_at_the_tare() -> None:
+    tracker = _tracker()
+    _feed(tracker, _level(5, 10.0, TARE_G + 12 * 55.0 + 20.0, 1.0, np.random.default_rng(7)), 10.0)
+    snap = tracker.snapshot()
+    v1 = {k: v for k, v in snap.items() if k not in ("zero_g", "diff_sq_g2", "diff_n")}
+    resumed = ScaleTracker.restore(ScaleConfig(55.0, TARE_G), {**v1, "v": 1})
+    assert (resumed.state, resumed.units) == (ScaleState.STABLE, 12)
+    assert resumed.noise_g == tracker.noise_g
+
+
 def test_restore_rejects_a_malformed_snapshot() -> None:
     snap = _tracker().snapshot()
     with pytest.raises(ValueError, match="snapshot"):
@@ -398,6 +437,41 @@ def test_list_input_works_like_arrays() -> None:
     for k in range(0, trace.size, 10):
         events += as_list.feed(k * 100, 10.0, [float(x) for x in trace[k : k + 10]])
     assert events == _feed(_tracker(), trace, 10.0)
+
+
+def _cut(trace: np.ndarray, sizes: list[int]) -> list[tuple[int, np.ndarray]]:
+    """(first sample index, samples) batches of the given sizes, cycled until the trace ends."""
+    out, k, i = [], 0, 0
+    while k < trace.size:
+        out.append((k, trace[k : k + sizes[i % len(sizes)]]))
+        k += sizes[i % len(sizes)]
+        i += 1
+    return out
+
+
+@pytest.mark.parametrize(
+    ("hz", "sizes"),
+    [(10.0, [10]), (10.0, [3, 7, 1, 12]), (80.0, [20]), (80.0, [5, 31, 80, 17, 2])],
+)
+def test_quiet_fast_path_is_bit_identical_to_the_numpy_path(
+    hz: float, sizes: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dev = _device(
+        hz, seed=31, creep_g_per_h=15.0, vibration_rate_per_h=120.0, lean_rate_per_h=120.0
+    )
+    for t_ms, units in ((20_000, -2), (50_000, 3), (51_000, -1), (90_000, 5)):
+        dev.change_units(t_ms, units)
+    batches = _cut(np.asarray(dev.samples(0, 150_000)), sizes)
+    fast, slow = _tracker(), _tracker()
+    fast_events, slow_events = [], []
+    for k, grams in batches:
+        fast_events += fast.feed(round(k * 1000 / hz), hz, grams)
+        with monkeypatch.context() as m:
+            m.setattr(ingest.weight, "_QUIET_MAX", 0)
+            slow_events += slow.feed(round(k * 1000 / hz), hz, grams)
+        assert fast.snapshot() == slow.snapshot()
+    assert fast_events == slow_events
+    assert [(e.kind.value, e.units) for e in fast_events][:2] == [("pick", 2), ("restock", 2)]
 
 
 # -- baseline ------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ begin
     if hi < lo then
         return;
     end if;
-    foreach parent in array array['rfid_reads', 'weight_samples', 'sensor_readings', 'stock_history'] loop
+    foreach parent in array array['rfid_reads', 'weight_samples', 'sensor_readings'] loop
         day := (lo at time zone 'UTC')::date;
         while day <= (hi at time zone 'UTC')::date loop
             perform shelfsense_ensure_partition(parent, day);

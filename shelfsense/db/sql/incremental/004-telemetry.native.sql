@@ -1,4 +1,4 @@
--- Time-series tables, natively range-partitioned by day (shelfsense_ensure_partition).
+-- Telemetry tables, natively range-partitioned by day (shelfsense_ensure_partition).
 create table rfid_reads (
     ts        timestamptz not null,
     site_id   text not null,
@@ -31,6 +31,8 @@ create table sensor_readings (
 ) partition by range (ts);
 create index sensor_readings_location_ts on sensor_readings (site_id, location_id, ts);
 
+-- Stock history is small (a row per change of a cell) and every `?at=` read looks back across
+-- all of it: a plain table, so a read does not lock a partition per day of history.
 create table stock_history (
     ts          timestamptz not null,
     site_id     text not null,
@@ -38,5 +40,5 @@ create table stock_history (
     location_id text not null,
     qty         integer not null,
     state       text not null
-) partition by range (ts);
+);
 create index stock_history_cell_ts on stock_history (site_id, sku, location_id, ts);

@@ -1,0 +1,172 @@
+"""Drive simulated readers over a scenario's timeline and feed trackers the same batches.
+
+Shared by the accuracy runs (`bench/rfid_accuracy.py`) and the static-shelf soak
+(`bench/rfid_soak.py`). Per store second: the portal's first half-second batch, one 1 s batch per
+shelf reader, the portal's second half, then `expire` at the second's end. Outage runs add one
+gateway outage of `reader-1` (`GATEWAY_OUTAGE_MS`): `device_offline` at its start, its batches
+held and replayed in order (20 % of neighbouring pairs swapped) when the gateway is back.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Protocol
+
+from rfid_scenario import INSIDE_KEY, OUTSIDE_KEY, PORTAL, World
+
+from firmware_sim.devices.rfid_reader import ReaderDevice, ReaderFrame
+from ingest.rfid import AntennaSpec, PortalSide, TagMovement
+
+WARMUP_MS = 120_000
+GATEWAY_OUTAGE_MS = (900_000, 180_000)  # (start after t0, length) in outage-on runs
+
+
+class Tracker(Protocol):
+    def observe(
+        self, device: str, t0_ms: int, t1_ms: int, ants: list[int], epc: list[str],
+        ant: list[int], rssi: list[float], ts: list[int], n: list[int],
+    ) -> list[TagMovement]: ...  # fmt: skip
+    def device_offline(self, device: str, ts_ms: int) -> None: ...
+    def expire(self, now_ms: int) -> list[TagMovement]: ...
+
+
+def antenna_specs(world: World) -> list[AntennaSpec]:
+    specs = []
+    for dev, ports in world.readers.items():
+        for port, key in ports.items():
+            if key == INSIDE_KEY:
+                specs.append(AntennaSpec(dev, port, PORTAL, PortalSide.INSIDE))
+            elif key == OUTSIDE_KEY:
+                specs.append(AntennaSpec(dev, port, PORTAL, PortalSide.OUTSIDE))
+            else:
+                specs.append(AntennaSpec(dev, port, key))
+    return specs
+
+
+def make_readers(
+    world: World, p: float, cross: float, outage: bool, seed: int, rps: float
+) -> dict[str, ReaderDevice]:
+    readers = {}
+    for i, (dev, ports) in enumerate(sorted(world.readers.items())):
+        portal = dev == PORTAL
+        readers[dev] = ReaderDevice(
+            device_id=dev,
+            antennas=ports,
+            seed=seed * 1000 + i,
+            rounds_per_s=2 * rps if portal else rps,
+            read_prob=(max(0.05, p - 0.05), min(1.0, p + 0.05)),
+            cross_read_rate=max(cross, 0.2) if portal else cross,
+            adjacency=world.adjacency,
+            outage_rate_per_h=2.0 if outage and not portal else 0.0,
+            antenna_fail_rate_per_h=2.0 if outage and not portal else 0.0,
+        )
+    return readers
+
+
+class Run:
+    """Drives readers over the world's timeline and feeds every tracker the same batches."""
+
+    def __init__(
+        self,
+        world: World,
+        readers: dict[str, ReaderDevice],
+        trackers: list[Tracker],
+        outage: bool,
+        seed: int,
+    ) -> None:
+        self.w, self.readers, self.trackers = world, readers, trackers
+        self.emitted: list[list[tuple[TagMovement, int]]] = [[] for _ in trackers]
+        self.dev_of_key = {k: d for d, ports in world.readers.items() for k in ports.values()}
+        self.at: dict[str, dict[str, str]] = {d: {} for d in world.readers}
+        self.where: dict[str, str | None] = {}
+        self.next_change = 0
+        self.dark: dict[str, set[int]] = {}
+        self.frames: list[tuple[str, ReaderFrame]] = []
+        self.rng = random.Random(seed)
+        gw0, gw_len = GATEWAY_OUTAGE_MS
+        self.gateway = (world.start_ms + gw0, world.start_ms + gw0 + gw_len) if outage else None
+        self.gw_dev = "reader-1"
+        self.queue: list[ReaderFrame] = []
+
+    def apply_changes(self, until_ms: int) -> None:
+        ch = self.w.changes
+        while self.next_change < len(ch) and ch[self.next_change][0] <= until_ms:
+            _, epc, key = ch[self.next_change]
+            self.next_change += 1
+            old = self.where.get(epc)
+            if old is not None:
+                self.at[self.dev_of_key[old]].pop(epc, None)
+            if key is not None:
+                self.at[self.dev_of_key[key]][epc] = key
+            self.where[epc] = key
+
+    def step(self, dev: str, t0: int, t1: int, now: int) -> None:
+        self.apply_changes((t0 + t1) // 2)
+        frame = self.readers[dev].frame(t0, t1, self.at[dev])
+        self.note_dark(dev, t0, t1, frame)
+        if frame is None:
+            return
+        self.frames.append((dev, frame))
+        if (
+            dev == self.gw_dev
+            and self.gateway is not None
+            and self.gateway[0] <= t0 < self.gateway[1]
+        ):
+            if not self.queue:
+                self.emit(lambda tr: _offline(tr, dev, t0), now)
+            self.queue.append(frame)
+            return
+        if self.queue and dev == self.gw_dev:
+            self.replay(dev, now)
+        self.deliver(dev, frame, now)
+
+    def replay(self, dev: str, now: int) -> None:
+        q = self.queue
+        for i in range(0, len(q) - 1, 2):
+            if self.rng.random() < 0.2:
+                q[i], q[i + 1] = q[i + 1], q[i]
+        for frame in q:
+            self.deliver(dev, frame, now)
+        self.queue = []
+
+    def deliver(self, dev: str, f: ReaderFrame, now: int) -> None:
+        self.emit(
+            lambda tr: tr.observe(dev, f.t0_ms, f.t1_ms, f.ants, f.epc, f.ant, f.rssi, f.ts, f.n),
+            now,
+        )
+
+    def emit(self, call: Callable[[Tracker], list[TagMovement]], now: int) -> None:
+        for i, tr in enumerate(self.trackers):
+            self.emitted[i].extend((m, now) for m in call(tr))
+
+    def tick(self, now: int) -> None:
+        for i, tr in enumerate(self.trackers):
+            self.emitted[i].extend((m, now) for m in tr.expire(now))
+
+    def note_dark(self, dev: str, t0: int, t1: int, frame: ReaderFrame | None) -> None:
+        ports = self.w.readers[dev]
+        live = set(frame.ants) if frame is not None else set()
+        gw = (
+            self.gateway is not None
+            and dev == self.gw_dev
+            and self.gateway[0] <= t0 < self.gateway[1] + 20_000
+        )
+        for port, key in ports.items():
+            if port not in live or gw:
+                self.dark.setdefault(key, set()).update(range(t0 // 1000, t1 // 1000 + 1))
+
+    def run(self) -> None:
+        w = self.w
+        shelf_devs = [d for d in w.readers if d != PORTAL]
+        for t in range(w.start_ms, w.end_ms, 1000):
+            self.step(PORTAL, t, t + 500, t + 500)
+            for dev in shelf_devs:
+                self.step(dev, t, t + 1000, t + 1000)
+            self.step(PORTAL, t + 500, t + 1000, t + 1000)
+            self.tick(t + 1000)
+
+
+def _offline(tracker: Tracker, device: str, ts_ms: int) -> list[TagMovement]:
+    tracker.device_offline(device, ts_ms)
+    return []

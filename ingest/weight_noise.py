@@ -1,0 +1,79 @@
+"""The white-noise estimate of one scale, in grams squared. PURE.
+
+While the shelf is stable the tracker hands over the squared first differences of its samples
+(``add_stable_diffs``: a first difference of white noise has twice its variance). They are learned a
+stable window's worth at a time (``min_n`` differences): a running mean of the variance at first,
+then an exponential one with a memory of ``noise_window_s``. An update is capped at 4 times the
+current estimate, so the onset of a motion that slips into a stable stretch cannot blow it up; a
+relearn from an unstable stretch (``learn`` with a robust variance) is how a low estimate recovers
+when the shelf never looks still.
+
+``bound`` is what the motion band and the stillness test use: an upper confidence bound of the
+estimate at ``trust_z`` standard deviations of its chi-square distribution (Wilson-Hilferty, 2/3 of
+a degree of freedom per difference), at most 4 times the estimated std. Ten differences that happen
+to look quiet give a bound well above them; once a minute of samples is learned the bound is within
+a few percent of the estimate. Before anything is learned the hint is taken as given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ingest.weight_signal import chi2_ratio_quantile
+
+__all__ = ["NoiseEstimate", "NoiseTuning"]
+
+_DIFF_DOF = 2.0 / 3.0  # chi-square degrees of freedom per squared first difference of white noise
+_MIN_QUANTILE = 1.0 / 16.0  # the bound is at most 4x the estimated std
+
+
+@dataclass(frozen=True, slots=True)
+class NoiseTuning:
+    hint_g: float  # std assumed until something is learned
+    min_g: float  # floor of the estimate
+    window_s: float  # memory of the exponential mean
+    trust_z: float  # the bound's confidence, in standard normal deviates
+
+
+class NoiseEstimate:
+    """Online noise variance; one owner (the tracker) feeds it in time order."""
+
+    def __init__(self, tuning: NoiseTuning) -> None:
+        self._tuning = tuning
+        self.var_g2 = tuning.hint_g**2
+        self.n = 0.0  # differences behind the estimate (0: still the hint)
+        self.pending_sq_g2 = 0.0  # squared stable differences not learned yet
+        self.pending_n = 0  # ... and how many
+        self._bound: tuple[float, float, float, float] = (-1.0, -1.0, -1.0, 0.0)  # memo
+
+    def add_stable_diffs(self, sq_g2: float, n: int, min_n: int, dt_ms: float) -> None:
+        """Add n first differences (sum of squares sq_g2); learn once min_n have gathered."""
+        self.pending_sq_g2 += sq_g2
+        self.pending_n += n
+        if self.pending_n >= min_n:
+            self.learn(self.pending_sq_g2 / (2.0 * self.pending_n), self.pending_n, dt_ms)
+            self.pending_sq_g2, self.pending_n = 0.0, 0
+
+    def learn(self, var_g2: float, n: float, dt_ms: float) -> None:
+        """Fold in a variance measured over n differences (fewer for a robust estimate)."""
+        window_n = self._tuning.window_s * 1000.0 / dt_ms
+        weight = n / (min(self.n, window_n) + n)
+        if self.n > 0:
+            var_g2 = min(var_g2, 4.0 * self.var_g2)
+        self.var_g2 += weight * (var_g2 - self.var_g2)
+        self.var_g2 = max(self.var_g2, self._tuning.min_g**2)
+        self.n += n
+
+    def bound(self, dt_ms: float) -> float:
+        """Upper confidence bound of the variance (g^2) for the band and the stillness test."""
+        if self.n <= 0:
+            return self.var_g2
+        var_g2, n, memo_dt_ms, bound_g2 = self._bound
+        if var_g2 == self.var_g2 and n == self.n and memo_dt_ms == dt_ms:
+            return bound_g2
+        window_n = self._tuning.window_s * 1000.0 / dt_ms
+        dof = _DIFF_DOF * min(self.n, 2.0 * window_n)
+        low = chi2_ratio_quantile(dof, -self._tuning.trust_z)
+        bound_g2 = self.var_g2 / max(low, _MIN_QUANTILE)
+        self._bound = (self.var_g2, self.n, dt_ms, bound_g2)
+        return bound_g2
