@@ -65,6 +65,7 @@ __all__ = [
 ]
 
 _FORGET_GONE_MS = 3 * 3600 * 1000
+_AWAY = (TagState.GONE, TagState.UNKNOWN)  # on no antenna, or out of the store (exit tombstone)
 
 
 class TagTracker:
@@ -230,9 +231,8 @@ class TagTracker:
     # ------------------------------------------------------------------ portals
     def _close_traversals(self, out: list[TagMovement]) -> None:
         for epc, tr in portal.finished(self._traversals, self._now_ms, self._cfg):
-            left = portal.cross(self._tags, epc, tr, out)
-            if left:
-                self._forget(epc)
+            portal.cross(self._tags, epc, tr, out)
+            self._tentative.pop(epc, None)
 
     # ------------------------------------------------------------------ watermark and queries
     def device_offline(self, device: str, ts_ms: int) -> None:
@@ -259,7 +259,9 @@ class TagTracker:
         self._last_prune_ms = self._now_ms
         horizon = self._now_ms - _FORGET_GONE_MS
         stale = [
-            e for e, t in self._tags.items() if t.state is TagState.GONE and t.last_ts_ms < horizon
+            e
+            for e, t in self._tags.items()
+            if t.state in _AWAY and t.last_ts_ms < horizon and e not in self._traversals
         ]
         for epc in stale:
             del self._tags[epc]

@@ -41,11 +41,14 @@ def read_elsewhere(
     cfg: TrackerConfig,
 ) -> Tag:
     """A read of an unknown, tentative or gone tag (it becomes tentative), or of a tag confirmed
-    elsewhere (a cross-read or a move: `loc` and its location are neighbours from now on)."""
+    elsewhere: a cross-read while it is still read at home (within 1 s) makes `loc` and its
+    location neighbours from now on; a moved tag stops being read at home."""
     tag = tags.get(epc)
     if tag is None:
         tag = tags[epc] = tentative[epc] = Tag(epc, ts_ms)
-    elif tag.state is TagState.GONE:
+    elif tag.state is TagState.UNKNOWN and ts_ms <= tag.last_move_ts_ms:
+        return tag  # read before it went out of the store, replayed late: stale
+    elif tag.state is TagState.GONE or tag.state is TagState.UNKNOWN:
         tag.state = TagState.TENTATIVE
         tag.first_ts_ms = ts_ms
         tag.n_sum = 0
@@ -55,7 +58,9 @@ def read_elsewhere(
         tag.n_sum += n
         tag.first_ts_ms = min(tag.first_ts_ms, ts_ms)
         tag.last_ts_ms = max(tag.last_ts_ms, ts_ms)
-    elif tag.loc is not None and loc.key not in tag.loc.neighbours:
+    elif (
+        tag.loc is not None and ts_ms - tag.last_ts_ms <= 1000 and loc.key not in tag.loc.neighbours
+    ):
         tag.loc.neighbours.add(loc.key)
         loc.neighbours.add(tag.loc.key)
     add_other(tag, loc.key, n, rssi, ts_ms, cfg.arbitration_tau_ms, cfg.hysteresis_db)
@@ -125,13 +130,13 @@ def heard_elsewhere(
     tag: Tag, ch: Challenger, now_ms: int, window_ms: float, cfg: TrackerConfig
 ) -> bool:
     """A silent tag moved (rather than left) if it is heard elsewhere since, still now (within
-    half its window: a moved tag keeps answering) and nearly as loud as at home; a few
-    cross-reads just before it left do not make a move."""
+    half its window: a moved tag keeps answering) and not much weaker than at home (antennas
+    differ); a few cross-reads just before it left do not make a move."""
     return (
         ch.cnt >= cfg.move_min_reads
         and ch.last_ms > tag.last_ts_ms
         and now_ms - ch.last_ms <= window_ms / 2
-        and ch.mean_rssi_dbm >= own_mean_rssi(tag) - cfg.hysteresis_db
+        and ch.mean_rssi_dbm >= own_mean_rssi(tag) - 2 * cfg.hysteresis_db
     )
 
 
@@ -165,7 +170,8 @@ def depart(tag: Tag, loc: Loc, now_ms: int, r_per_s: float, cfg: TrackerConfig) 
 def settle_ready(
     tentative: Mapping[str, Tag], locs: Mapping[str, Loc], now_ms: int, cfg: TrackerConfig
 ) -> tuple[list[str], list[tuple[Tag, Challenger]]]:
-    """Tentative tags to forget (faded, or unheard for `max_window_ms`) and those to confirm at
+    """Tentative tags to forget (faded, or unheard for `max_window_ms`; kept while where they were
+    heard is not observed) and those to confirm at
     their best location: heard `arrive_min_reads` times over `arrive_settle_ms` (twice that
     while the runner-up is within `hysteresis_db`), and not next to an unobserved location
     (what it heard may be cross-reads of a tag on the antenna that is not inventorying)."""
@@ -175,6 +181,8 @@ def settle_ready(
         age_ms = now_ms - tag.first_ts_ms
         if age_ms < cfg.arrive_settle_ms:
             break  # kept in order of first sight: the rest are younger
+        if _unobserved(tag, locs, now_ms - cfg.device_silence_ms):
+            continue  # held while where it was heard is not observed (a reader outage)
         ch, lead_db = settle_location(tag, now_ms, cfg)
         if ch is None or now_ms - tag.last_ts_ms > cfg.max_window_ms:
             forget.append(epc)
@@ -185,6 +193,15 @@ def settle_ready(
         ):
             settle.append((tag, ch))
     return forget, settle
+
+
+def _unobserved(tag: Tag, locs: Mapping[str, Loc], since_ms: int) -> bool:
+    """Is the tag unheard since before `since_ms`, and every location that heard it
+    unobserved since then too (its reader down, or its antenna out of `ants`)?"""
+    ev = tag.ev
+    if ev is None or tag.last_ts_ms >= since_ms:
+        return False
+    return all(locs[k].seen_until_ms < since_ms for k in ev)
 
 
 def _near_unobserved(tag: Tag, locs: Mapping[str, Loc]) -> bool:

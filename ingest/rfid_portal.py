@@ -4,7 +4,8 @@ A traversal is the run of one tag's reads on one portal's antennas; it ends afte
 `portal_gap_ms` without such reads (event time). Each side's reads are summarised by a centroid
 time weighted by n and by linear RSSI power, so the true side (strong) outweighs the cross-read
 from the other side (weak). Inside before outside is an exit, outside before inside an entry.
-With one side only, the tag's history decides: a tag the store knows leaves, an unknown one enters.
+With one side only, the tag's history decides: a tag the store knows leaves, an unknown one enters
+(a tag that went out is unknown again).
 """
 
 from __future__ import annotations
@@ -132,15 +133,19 @@ def cross(tags: dict[str, Tag], epc: str, tr: Traversal, out: list[TagMovement])
     """Emit the movements of a finished traversal; True when the tag left the store (the
     tracker forgets it). An unknown tag that enters becomes known (gone: on no antenna yet)."""
     tag = tags.get(epc)
-    crossing = decide(tr, known_inside=tag is not None)
+    inside = tag is not None and tag.state is not TagState.UNKNOWN
+    crossing = decide(tr, known_inside=inside)
     ts_ms = max(crossing.ts_ms, tag.last_move_ts_ms if tag is not None else 0)
-    if crossing.exit and tag is not None and tag.loc is not None:
+    if tag is None:
+        tag = tags[epc] = Tag(epc, ts_ms)
+    if crossing.exit and tag.loc is not None:
         out.append(exit_departure(tag, tr, crossing, ts_ms))
-    elif not crossing.exit:
-        if tag is None:
-            tag = tags[epc] = Tag(epc, ts_ms)
-            tag.state = TagState.GONE
-        tag.last_move_ts_ms = ts_ms
+    # out of the store (UNKNOWN, kept as a tombstone: reads older than the exit, replayed late by
+    # a gateway that was offline, are stale), or in it on no antenna (GONE)
+    tag.state = TagState.UNKNOWN if crossing.exit else TagState.GONE
+    tag.loc = tag.ev = None
+    tag.last_move_ts_ms = ts_ms
+    tag.last_ts_ms = max(tag.last_ts_ms, ts_ms)
     out.append(crossing_movement(epc, tr, crossing, ts_ms))
     return crossing.exit
 
@@ -156,10 +161,15 @@ def crossing_movement(epc: str, tr: Traversal, crossing: Crossing, ts_ms: int) -
 
 def exit_departure(tag: Tag, tr: Traversal, crossing: Crossing, ts_ms: int) -> TagMovement:
     """A tag still confirmed on a shelf went out: it departs that shelf first (taken from the
-    tracker's location index here), just after its last read there."""
+    tracker's location index here), just after its last read there if the shelf was observed
+    until the exit, else (reader down, or its batches still to come) halfway to the exit."""
     loc = tag.loc
     assert loc is not None
-    dep = max(tag.last_move_ts_ms, min(ts_ms, tag.last_ts_ms + 500))
+    if loc.seen_until_ms >= ts_ms:
+        dep = min(ts_ms, tag.last_ts_ms + 500)
+    else:
+        dep = (tag.last_ts_ms + ts_ms) // 2
+    dep = max(tag.last_move_ts_ms, dep)
     loc.present.pop(tag.epc, None)
     evidence: dict[str, object] = {"reason": "portal_exit", "portal": tr.portal}
     return TagMovement(

@@ -2,7 +2,7 @@
 
 One ``ScaleTracker`` follows one scale through its contract weight batches (gross grams, evenly
 spaced at ``hz`` from ``t0``). It works like a weighing indicator with motion detection and zero
-tracking, per batch in numpy (no Python loop per sample):
+tracking, per batch in numpy (no Python loop per sample but on the short quiet fast path):
 
 - *Noise*: an online estimate of the scale's white-noise std from first differences while the
   shelf is stable (``ingest.weight_noise``). Before anything is learned, and during a motion
@@ -231,10 +231,10 @@ class ScaleTracker:
     def _quiet(self, raw: np.ndarray, geo: Geometry) -> bool:
         """The fast path: a STABLE shelf whose whole short batch stays in the band and inside one
         zero-tracking chunk is tracked in plain Python, exactly as ``_run`` would."""
-        to_grid = geo.track_n - self._seen % geo.track_n
-        start = self._tail.size
         if self._state is not ScaleState.STABLE or self._ref_g is None:
             return False
+        to_grid = geo.track_n - self._seen % geo.track_n  # samples to the next grid point
+        start = self._tail.size
         if to_grid < raw.size or start < geo.m or raw.size > EXACT_SUM_MAX:
             return False
         buf = self._tail.tolist() + raw.tolist()

@@ -33,6 +33,17 @@ def _feed(tracker: ScaleTracker, grams: np.ndarray, hz: float, batch: int) -> li
 )
 # -9.6 g of drift in 34 min is half a 20 g unit: zero tracking must carry the count with it
 @example(unit_g=20.0, hz=10.0, noise_g=1.0, drift_g_per_h=-17.0, wave_g=0.0, minutes=34, seed=0)
+# 0.1 g noise at 80 Hz (a 0.23 g band) and 30 s batches: the reference must follow the drift
+# within a batch, not only at its end
+@example(
+    unit_g=410.0,
+    hz=80.0,
+    noise_g=0.10674780134304346,
+    drift_g_per_h=12.708102221581989,
+    wave_g=0.05805133950530195,
+    minutes=82,
+    seed=282841612,
+)
 def test_stable_trace_with_drift_up_to_20_g_per_hour_yields_no_movement(
     unit_g: float,
     hz: float,
@@ -67,6 +78,7 @@ def test_stable_trace_with_drift_up_to_20_g_per_hour_yields_no_movement(
 # the first 1 s batch of 10 samples happens to look 2.5x quieter than the scale: a noise estimate
 # taken at its word held the shelf in motion for good
 @example(unit_g=20.0, hz=10.0, noise_g=1.0, delta_units=8, seed=7532)
+@example(unit_g=20.0, hz=80.0, noise_g=0.3312823454534102, delta_units=9, seed=477942034)
 def test_clean_step_of_whole_units_is_counted_exactly(
     unit_g: float, hz: float, noise_g: float, delta_units: int, seed: int
 ) -> None:
@@ -98,6 +110,8 @@ def test_clean_step_of_whole_units_is_counted_exactly(
     seed=473639462,
     cuts=[5, 14, 3, 4, 18, 16, 13, 14, 4, 17, 8, 6, 6, 12, 10, 5, 16, 9, 10, 12],
 )
+# a first batch of 13 samples learned the noise from 3 differences
+@example(hz=10.0, seed=934473911, cuts=[13, 16, 14, 17, 17, 11])
 def test_any_batching_gives_the_same_movements(hz: float, seed: int, cuts: list[int]) -> None:
     rng = np.random.default_rng(seed)
     unit_g = 180.0
