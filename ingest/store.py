@@ -45,32 +45,52 @@ class Store:
 
     # -- ledger ---------------------------------------------------------------------------
     def insert_ledger(self, entries: Sequence[LedgerEntry]) -> list[int | None]:
-        """Ledger ids in input order; None where (site, gateway, device, seq) was seen before."""
-        ids: list[int | None] = []
-        with self.conn.cursor() as cur:
-            for e in entries:
-                cur.execute(
-                    """insert into batch_ledger (site_id, gateway_id, device_id, kind, seq, t0, t1,
-                         ants, items, event)
-                       values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-                       on conflict (site_id, gateway_id, device_id, seq) where seq is not null
-                       do nothing returning id""",
-                    (
-                        e.site_id,
-                        e.gateway_id,
-                        e.device_id,
-                        e.kind,
-                        e.seq,
-                        dt(e.t0_ms),
-                        dt(e.t1_ms),
-                        e.ants,
-                        e.items,
-                        Jsonb(e.event) if e.event else None,
-                    ),
-                )
-                row = cur.fetchone()
-                ids.append(int(row[0]) if row else None)
-        return ids
+        """Ledger ids in input order; None where (site, gateway, device, seq) was seen before.
+
+        One statement for the whole group. Ids are drawn in input order (the rows are inserted
+        sorted by their position), so the inserted entries take the returned ids in ascending
+        order; which entries were inserted follows from the keys that came back.
+        """
+        if not entries:
+            return []
+        rows = self.conn.execute(
+            """insert into batch_ledger (site_id, gateway_id, device_id, kind, seq, t0, t1, ants,
+                 items, event)
+               select site, gw, dev, kind, seq, t0, t1, ants::int[], items, event
+               from unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::bigint[],
+                           %s::timestamptz[], %s::timestamptz[], %s::text[], %s::int[],
+                           %s::jsonb[]) with ordinality
+                    as x(site, gw, dev, kind, seq, t0, t1, ants, items, event, ord)
+               order by ord
+               on conflict (site_id, gateway_id, device_id, seq) where seq is not null
+               do nothing
+               returning id, site_id, gateway_id, device_id, seq""",
+            (
+                [e.site_id for e in entries],
+                [e.gateway_id for e in entries],
+                [e.device_id for e in entries],
+                [e.kind for e in entries],
+                [e.seq for e in entries],
+                [dt(e.t0_ms) for e in entries],
+                [dt(e.t1_ms) for e in entries],
+                [
+                    None if e.ants is None else "{" + ",".join(map(str, e.ants)) + "}"
+                    for e in entries
+                ],
+                [e.items for e in entries],
+                [Jsonb(e.event) if e.event else None for e in entries],
+            ),
+        ).fetchall()
+        fresh = {(r[1], r[2], r[3], r[4]) for r in rows if r[4] is not None}
+        inserted: list[bool] = []
+        for e in entries:
+            key = (e.site_id, e.gateway_id, e.device_id, e.seq)
+            inserted.append(e.seq is None or key in fresh)
+            fresh.discard(key)  # a repeat inside the same group is a duplicate too
+        ids = iter(sorted(int(r[0]) for r in rows))
+        result = [next(ids) if ok else None for ok in inserted]
+        assert next(ids, None) is None, "ledger ids and inserted entries disagree"
+        return result
 
     def dead_letter(
         self, topic: str, reason: str, payload: bytes, ids: Sequence[str | None]
