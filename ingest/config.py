@@ -18,7 +18,7 @@ class IngestConfig:
     share_group: str | None = None  # MQTT 5 shared subscription group ($share/GROUP/...)
     sites: tuple[str, ...] = ()  # only these sites' topics (empty: all)
     mqtt5: bool = True
-    receive_maximum: int = 2000
+    receive_maximum: int = 1000  # un-acked messages in flight from the broker (bounds memory)
     group_max_messages: int = 500  # messages applied in one database transaction
     group_wait_s: float = 0.05
     snapshot_every_s: float = 5.0

@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from support.services import apply_site_file_path, start_cli, terminate, wait_for
+from support.services import wait_for
+from support.store_run import running_store
 
-from shelfsense.runtime import free_port
 from shelfsense.tokens import create_token
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -57,64 +57,13 @@ def _history(url: str) -> list[tuple[str, str, str]]:
     return [(str(t), str(s).removeprefix("location:"), str(st)) for t, s, st in rows]
 
 
-def _quiet(url: str, seen: list[int]) -> bool:
-    with psycopg.connect(url) as conn:
-        row = conn.execute("select count(*) from batch_ledger").fetchone()
-    seen.append(int(row[0]) if row else 0)
-    return len(seen) > 40 and seen[-1] == seen[-40] and seen[-1] > 0
-
-
 def test_each_condition_opens_one_alert_that_clears(
     database_url: str, mqtt_url: str, tmp_path: Path
 ) -> None:
-    env = {
-        "SHELFSENSE_DATABASE_URL": database_url,
-        "SHELFSENSE_MQTT_URL": mqtt_url,
-        "SHELFSENSE_MQTT_PREFIX": "e2ea" + tmp_path.name[-8:].replace("-", ""),
-    }
-    site, gateway, truth = tmp_path / "site.yaml", tmp_path / "gw.yaml", tmp_path / "truth.jsonl"
-    sim = start_cli(
-        "sim",
-        "--scenario",
-        "alerts",
-        "--seed",
-        "5",
-        "--speed",
-        "0",
-        "--listen",
-        f"127.0.0.1:{free_port()}",
-        "--site-out",
-        str(site),
-        "--gateway-out",
-        str(gateway),
-        "--truth",
-        str(truth),
-        "--wait-for-clients",
-        "1",
-        env=env,
-        log_path=tmp_path / "sim.log",
-    )
-    wait_for(
-        lambda: "device bus listening" in (tmp_path / "sim.log").read_text(),
-        timeout_s=60,
-        what="the simulator",
-    )
-    apply_site_file_path(database_url, site)
-    ingest = start_cli(
-        "ingest", "--client-id", "e2e-alerts", env=env, log_path=tmp_path / "ingest.log"
-    )
-    wait_for(
-        lambda: "ingest running" in (tmp_path / "ingest.log").read_text(),
-        timeout_s=60,
-        what="ingest",
-    )
-    edge = start_cli("edge", "--config", str(gateway), env=env, log_path=tmp_path / "edge.log")
-    port = free_port()
-    api = start_cli("api", "--port", str(port), env=env, log_path=tmp_path / "api.log")
-    try:
-        assert sim.wait(300) == 0, (tmp_path / "sim.log").read_text()[-2000:]
-        seen: list[int] = []
-        wait_for(lambda: _quiet(database_url, seen), timeout_s=120, what="ingest to catch up")
+    with running_store(database_url, mqtt_url, tmp_path, scenario="alerts", seed=5) as store:
+        assert store.sim.wait(300) == 0, store.log("sim")[-2000:]
+        store.wait_quiet(timeout_s=120)
+        truth = store.truth
         history = _history(database_url)
         assert len(history) == len(EXPECTED), f"no noise: one alert per condition: {history}"
         for note in _notes(truth):
@@ -125,11 +74,7 @@ def test_each_condition_opens_one_alert_that_clears(
             mine = [st for t, s, st in history if (t, s) == (kind, subject)]
             assert mine == ["cleared"], f"{kind} {subject}: {mine}; all alerts: {history}"
         assert not EXPECTED, f"the scenario no longer announces {EXPECTED}"
-        _expired_lot(database_url, port, truth)
-    finally:
-        for proc in (api, edge, ingest, sim):
-            if proc.poll() is None:
-                terminate(proc)
+        _expired_lot(database_url, store.api_port, truth)
 
 
 def _expired_lot(url: str, port: int, truth: Path) -> None:
