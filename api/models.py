@@ -45,6 +45,11 @@ class StockRow(_Row):
     qty: int
     state: StockState
     updated_at: UtcDatetime = Field(description="event time of the cell's last change")
+    expired_qty: int | None = Field(
+        default=None,
+        description="units of this cell whose lot has expired (no longer sellable); current "
+        "stock only, null for ?at= answers",
+    )
 
 
 class MovementRow(_Row):

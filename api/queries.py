@@ -29,6 +29,21 @@ Params = dict[str, object]
 
 LISTED_CELL = "(qty > 0 or state in ('out', 'unknown'))"
 STOCK_COLUMNS = "sku, location_id as location, qty, state, updated_at"
+# Units of a cell whose lot is past its expiry date in the site's own time zone (a lot is
+# sellable through its expiry date): RFID items by their EPC's lot, weight-shelf lots by the
+# quantity still on the shelf (consumed first-expiry-first-out).
+EXPIRED_QTY = """(
+    with today as (
+        select (now() at time zone s.timezone)::date as d from sites s where s.site_id = c.site_id)
+    select least(c.qty, coalesce((
+        select count(*) from rfid_tags t
+        join lot_items li on li.site_id = t.site_id and li.epc = t.epc
+        join lots l on l.lot_id = li.lot_id
+        where t.site_id = c.site_id and t.sku = c.sku and t.location_id = c.location_id
+          and l.expiry_date < (select d from today)), 0) + coalesce((
+        select sum(l.remaining_qty) from lots l
+        where l.site_id = c.site_id and l.sku = c.sku and l.location_id = c.location_id
+          and l.expiry_date < (select d from today)), 0))::int)"""
 MOVEMENT_COLUMNS = (
     "id, ts, sku, epc, from_location, to_location, qty, kind, source, confidence::float8 "
     "as confidence"
@@ -67,9 +82,10 @@ async def stock_now(
 ) -> list[StockRow]:
     params: Params = {"site": site, "sku": sku, "location": location}
     cond = where(f"c.site_id = %(site)s and {LISTED_CELL}", _CELL_FILTERS, params)
-    query = sql.SQL("select {cols} from stock c where {cond} order by location_id, sku").format(
-        cols=sql.SQL(STOCK_COLUMNS), cond=cond
-    )
+    query = sql.SQL(
+        """select {cols}, {expired} as expired_qty from stock c
+        where {cond} order by location_id, sku"""
+    ).format(cols=sql.SQL(STOCK_COLUMNS), expired=sql.SQL(EXPIRED_QTY), cond=cond)
     return await fetch(conn, StockRow, query, params)
 
 

@@ -6,7 +6,17 @@ import argparse
 import signal
 import threading
 
+from ingest.notifier.channels import NotifyConfigError
+from ingest.notifier.config import repeat_pair
+from shelfsense.domain import Severity
 from shelfsense.settings import Settings
+
+
+def _repeat_flag(text: str) -> tuple[Severity, float]:
+    try:
+        return repeat_pair(text)
+    except NotifyConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,10 +32,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="seconds a level has to acknowledge before the next is told (repeat per level)",
     )
     parser.add_argument("--max-attempts", type=int, default=8, help="then a delivery is dead")
+    parser.add_argument(
+        "--repeat-every-s",
+        type=_repeat_flag,
+        action="append",
+        default=[],
+        metavar="SEVERITY=SECONDS",
+        help="remind who was told of an unacknowledged alert this often (repeatable; 0: never;"
+        " default critical=300 major=900)",
+    )
+    parser.add_argument(
+        "--repeat-max", type=int, default=3, help="reminders per recipient and alert (0: none)"
+    )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from ingest.notifier.config import NotifyConfig
+    from ingest.notifier.config import NotifyConfig, repeat_every
     from ingest.notifier.policy import PolicyConfig
     from ingest.notifier.service import run_notify
 
@@ -35,6 +57,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         policy=PolicyConfig(
             digest_every_s=args.digest_every_s,
             escalation_delays_s=tuple(args.escalate_after_s or (300.0,)),
+            repeat_every_s=repeat_every(args.repeat_every_s),
+            repeat_max=args.repeat_max,
         ),
         send_workers=args.workers,
         max_attempts=args.max_attempts,

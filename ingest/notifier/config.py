@@ -1,14 +1,17 @@
 """Typed configuration of ``shelfsense notify``, built once in ``cli.run`` and passed down.
 
-Tests shorten every timer here (``poll_s``, ``retry_base_s``, the policy's escalation delays).
+Tests shorten every timer here (``poll_s``, ``retry_base_s``, the policy's escalation delays
+and reminder intervals).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ingest.notifier.channels import NotifyConfigError
-from ingest.notifier.policy import PolicyConfig
+from ingest.notifier.policy import DEFAULT_REPEAT_EVERY_S, PolicyConfig
+from shelfsense.domain import Severity
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,3 +54,21 @@ class NotifyConfig:
 
     def ack_base(self) -> str | None:
         return f"{self.public_url.rstrip('/')}/api/v1/ack/" if self.public_url else None
+
+
+def repeat_pair(text: str) -> tuple[Severity, float]:
+    """``"critical=120"`` -> (Severity.CRITICAL, 120.0); seconds >= 0 (0: no reminders)."""
+    name, sep, value = text.partition("=")
+    try:
+        severity, seconds = Severity(name.strip().lower()), float(value)
+    except ValueError:
+        seconds = -1.0
+    if not sep or seconds < 0:
+        choices = "|".join(Severity)
+        raise NotifyConfigError(f"expected {choices}=SECONDS (>= 0), got {text!r}")
+    return severity, seconds
+
+
+def repeat_every(pairs: Iterable[tuple[Severity, float]]) -> dict[Severity, float]:
+    """The default reminder intervals with ``pairs`` applied in order (the last one wins)."""
+    return dict(DEFAULT_REPEAT_EVERY_S) | dict(pairs)

@@ -2,7 +2,7 @@
 
 An event is marked processed in the same transaction that writes its deliveries, so a crash
 either leaves both undone (the event is claimed again) or both done; the unique key on
-``deliveries (alert_event_id, recipient_id, target)`` makes a replay harmless anyway.
+``deliveries (alert_event_id, recipient_id, target, repeat_n)`` makes a replay harmless anyway.
 """
 
 from __future__ import annotations
@@ -43,4 +43,4 @@ def _one(
     if event.kind is EventKind.OPENED:
         level = policy.first_level(recipients, Scope.of(event))
         store.mark_level(conn, event.alert_id, level, utc(now_ms))
-    return store.insert_deliveries(conn, event, planned)
+    return store.insert_deliveries(conn, event.id, event.alert_id, planned)

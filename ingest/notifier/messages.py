@@ -2,6 +2,8 @@
 
     title  "[MAJOR] Out of stock: TUNA-160"            (kind and severity first)
     body   "floor/aisle-1/shelf-1 · demo-store\nqty 0 (min 4)"
+    reminder  "[CRITICAL] Reminder 2: Out of stock: TUNA-160" + "…\nreminder 2 of 3, not
+              acknowledged yet"
 
 Digests fold several deliveries for one recipient into one message.
 """
@@ -11,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ingest.notifier.model import AlertEvent, DeliveryKind
+from ingest.notifier.model import AlertEvent, AlertInfo, DeliveryKind
+from shelfsense.domain import Severity
 
 _TYPE_WORDS = {
     "out_of_stock": "Out of stock",
@@ -28,6 +31,7 @@ _KIND_PREFIX = {
     DeliveryKind.UPDATE: "Worse: ",
     DeliveryKind.ESCALATION: "Unacknowledged: ",
     DeliveryKind.RESOLVED: "Resolved: ",
+    DeliveryKind.REMINDER: "Reminder: ",
 }
 _DETAIL_KEYS = ("qty", "min_qty", "temp_c", "message")
 
@@ -36,23 +40,41 @@ def describe(alert_type: str) -> str:
     return _TYPE_WORDS.get(alert_type, alert_type.replace("_", " ").capitalize())
 
 
+def _headline(alert: AlertInfo) -> str:
+    what = alert.sku or alert.device_id or alert.location_id
+    return describe(alert.type) + (f": {what}" if what else "")
+
+
 def title(event: AlertEvent, kind: DeliveryKind) -> str:
-    what = event.alert.sku or event.alert.device_id or event.alert.location_id
-    headline = describe(event.alert.type) + (f": {what}" if what else "")
+    headline = _headline(event.alert)
     if kind is DeliveryKind.RESOLVED:
         return _KIND_PREFIX[kind] + headline
     return f"[{event.severity.upper()}] {_KIND_PREFIX[kind]}{headline}"
 
 
 def body(event: AlertEvent, kind: DeliveryKind) -> str:
-    where = event.alert.location_id or event.alert.subject
-    lines = [f"{where} · {event.site_id}"]
-    facts = _facts(event.alert.details)
-    if facts and kind is not DeliveryKind.RESOLVED:
-        lines.append(facts)
+    lines = _where_and_facts(event.alert, event.site_id, kind is not DeliveryKind.RESOLVED)
     if kind is DeliveryKind.ESCALATION:
         lines.append(f"nobody acknowledged it (level {event.level})")
     return "\n".join(lines)
+
+
+def _where_and_facts(alert: AlertInfo, site_id: str, with_facts: bool) -> list[str]:
+    lines = [f"{alert.location_id or alert.subject} · {site_id}"]
+    facts = _facts(alert.details)
+    if facts and with_facts:
+        lines.append(facts)
+    return lines
+
+
+def reminder(
+    alert: AlertInfo, site_id: str, severity: Severity, repeat_n: int, repeat_max: int
+) -> tuple[str, str]:
+    """(title, body) of the ``repeat_n``-th reminder (1-based) of an unacknowledged alert."""
+    title_ = f"[{severity.upper()}] Reminder {repeat_n}: {_headline(alert)}"
+    lines = _where_and_facts(alert, site_id, True)
+    lines.append(f"reminder {repeat_n} of {repeat_max}, not acknowledged yet")
+    return title_, "\n".join(lines)
 
 
 def _facts(details: Mapping[str, Any]) -> str:

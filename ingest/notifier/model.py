@@ -37,6 +37,7 @@ class DeliveryKind(StrEnum):
     UPDATE = "update"  # its severity rose since this recipient was told
     ESCALATION = "escalation"  # nobody acknowledged in time: a higher level is told
     RESOLVED = "resolved"  # the condition cleared
+    REMINDER = "reminder"  # still neither acknowledged nor cleared: told again (repeat_n >= 1)
 
 
 class DeliveryStatus(StrEnum):
@@ -125,3 +126,4 @@ class Planned:
     release_ms: int  # not before this instant (== now: at once)
     held: bool = False  # delayed by quiet hours or a digest
     digest: bool = False
+    repeat_n: int = 0  # 0: not a reminder; n >= 1: the n-th reminder

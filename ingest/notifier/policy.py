@@ -2,6 +2,7 @@
 
     plan(event, recipients, told, reached_level, now_ms, config) -> list[Planned]
     next_escalation(scope, recipients, reached_level, reached_ms, now_ms, config) -> int | None
+    remind(unacked, recipient, now_ms, config) -> list[Planned]     (repeat until acknowledged)
 
 Rules (``told`` maps recipient id -> what it received about this alert, sent or on its way):
 - ``opened``: the recipients of the lowest escalation level with a match (site, type, role,
@@ -16,16 +17,24 @@ Release time: critical goes at once. Otherwise a recipient's digest severity (an
 for the next digest boundary, and quiet hours hold a message until they end: held, never
 dropped. Escalation: an alert still active ``escalation_delays_s[level-1]`` after reaching
 ``level`` goes to the next higher level that has a matching recipient.
+Reminders: an alert still ``active`` (neither acknowledged nor cleared) is told again to each
+recipient who was told, on the channels that got it, ``repeat_every_s[severity]`` after the
+later of the last message that told them and the previous reminder, at most ``repeat_max``
+times (numbered 1..repeat_max). A severity without an interval (or 0) is never repeated, nor is
+one the recipient takes as a digest or no longer wants (below min severity). A reminder due in
+quiet hours is held to their end unless critical.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from ingest.notifier import messages
 from ingest.notifier.model import (
     AlertEvent,
+    AlertInfo,
     DeliveryKind,
     EventKind,
     Planned,
@@ -33,20 +42,46 @@ from ingest.notifier.model import (
     Told,
     rank,
 )
-from ingest.notifier.schedule import digest_due_ms, escalation_delay_s, quiet_end_ms
+from ingest.notifier.schedule import (
+    digest_due_ms,
+    escalation_delay_s,
+    next_reminder_ms,
+    quiet_end_ms,
+)
 from shelfsense.domain import Severity
+
+# Reminder interval per severity; a severity not listed (warning, info) is never repeated.
+DEFAULT_REPEAT_EVERY_S: Mapping[Severity, float] = MappingProxyType(
+    {Severity.CRITICAL: 300.0, Severity.MAJOR: 900.0}
+)
+
+
+def _default_repeat_every_s() -> dict[Severity, float]:
+    return dict(DEFAULT_REPEAT_EVERY_S)
 
 
 @dataclass(frozen=True, slots=True)
 class PolicyConfig:
     digest_every_s: float = 900.0  # digest boundaries: multiples of this since the epoch
     escalation_delays_s: tuple[float, ...] = (300.0,)  # per level; the last one repeats
+    # seconds between reminders per severity; missing or 0: no reminders for that severity
+    repeat_every_s: Mapping[Severity, float] = field(default_factory=_default_repeat_every_s)
+    repeat_max: int = 3  # reminders per recipient and alert; 0: none
 
     def __post_init__(self) -> None:
         if self.digest_every_s <= 0 or not self.escalation_delays_s:
             raise ValueError("digest_every_s > 0 and at least one escalation delay")
         if min(self.escalation_delays_s) <= 0:
             raise ValueError("escalation delays must be > 0")
+        if self.repeat_max < 0 or any(s < 0 for s in self.repeat_every_s.values()):
+            raise ValueError("repeat_every_s values and repeat_max must be >= 0")
+        if not all(isinstance(key, Severity) for key in self.repeat_every_s):
+            raise ValueError("repeat_every_s keys must be severities")
+
+    def repeat_every(self, severity: Severity) -> float | None:
+        """Seconds between reminders of an alert of ``severity``; None: no reminders."""
+        every_s = self.repeat_every_s.get(severity, 0.0)
+        return every_s if every_s > 0 and self.repeat_max > 0 else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,3 +208,66 @@ def next_escalation(
         return None
     higher = [level for level in _levels(recipients, scope) if level > reached_level]
     return higher[0] if higher else None
+
+
+@dataclass(frozen=True, slots=True)
+class Unacked:
+    """One recipient who was told about one alert, as the reminder rule sees it."""
+
+    site_id: str
+    severity: Severity  # the alert's severity now
+    alert: AlertInfo  # status: active | acknowledged | cleared (only active is reminded)
+    told_ms: int  # the last alert / update / escalation message that reached the recipient
+    targets: tuple[str, ...]  # the channels that got it
+    reminded: int = 0  # reminders decided so far (the last repeat_n)
+    reminded_ms: int | None = None  # release time of the last reminder
+
+
+def reminder_due(
+    unacked: Unacked, recipient: Recipient, now_ms: int, config: PolicyConfig
+) -> int | None:
+    """The repeat number (1-based) of the reminder due at ``now_ms``, or None."""
+    every_s = config.repeat_every(unacked.severity)
+    if every_s is None or unacked.alert.status != "active" or not _wants(recipient, unacked):
+        return None
+    if unacked.reminded >= config.repeat_max:
+        return None
+    if now_ms < next_reminder_ms(unacked.told_ms, unacked.reminded_ms, every_s):
+        return None
+    return unacked.reminded + 1
+
+
+def _wants(recipient: Recipient, unacked: Unacked) -> bool:
+    severity = rank(unacked.severity)
+    digest = recipient.digest_severity is not None and severity <= rank(recipient.digest_severity)
+    return recipient.active and severity >= rank(recipient.min_severity) and not digest
+
+
+def remind(
+    unacked: Unacked, recipient: Recipient, now_ms: int, config: PolicyConfig
+) -> list[Planned]:
+    """The reminder due now to ``recipient``, one per channel that got the alert ([] if none)."""
+    repeat_n = reminder_due(unacked, recipient, now_ms, config)
+    if repeat_n is None:
+        return []
+    at_ms = now_ms
+    if unacked.severity is not Severity.CRITICAL:
+        at_ms = quiet_end_ms(recipient.quiet, recipient.timezone, now_ms) or now_ms
+    title, body = messages.reminder(
+        unacked.alert, unacked.site_id, unacked.severity, repeat_n, config.repeat_max
+    )
+    return [
+        Planned(
+            recipient.id,
+            target,
+            DeliveryKind.REMINDER,
+            unacked.severity,
+            title,
+            body,
+            at_ms,
+            held=at_ms > now_ms,
+            repeat_n=repeat_n,
+        )
+        for target in recipient.targets
+        if target in unacked.targets
+    ]

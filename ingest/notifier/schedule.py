@@ -1,4 +1,5 @@
-"""PURE timing rules of delivery: quiet hours, digest boundaries, retry backoff, escalation.
+"""PURE timing rules of delivery: quiet hours, digest boundaries, retry backoff, escalation,
+reminders.
 
 Times are epoch milliseconds (UTC) in and out; quiet hours are read in the recipient's own time
 zone (IANA name), so a recipient in Istanbul and one in New York are quiet at their own nights,
@@ -7,6 +8,7 @@ and daylight-saving changes move the instants, not the local hours.
     quiet_end_ms(quiet, "Europe/Istanbul", now_ms)  -> end of the quiet spell now is in, or None
     digest_due_ms(now_ms, every_s)                  -> the next digest boundary (> now)
     retry_delay_ms(attempts, base_s, cap_s)          -> base * 2**(attempts-1), capped
+    next_reminder_ms(told_ms, reminded_ms, every_s)  -> when the next reminder is due
 """
 
 from __future__ import annotations
@@ -63,3 +65,12 @@ def escalation_delay_s(level: int, delays_s: tuple[float, ...]) -> float:
     """How long level ``level`` has to acknowledge before the next is told; past the end of
     ``delays_s`` its last value repeats."""
     return delays_s[min(level, len(delays_s)) - 1]
+
+
+def next_reminder_ms(told_ms: int, reminded_ms: int | None, every_s: float) -> int:
+    """When the next reminder is due: ``every_s`` after the later of the last message that told
+    the recipient (``told_ms``) and the release of the last reminder (``reminded_ms``, None
+    before the first). Counting from the release keeps a reminder held by quiet hours from
+    being followed at once by the next one."""
+    last_ms = told_ms if reminded_ms is None else max(told_ms, reminded_ms)
+    return last_ms + round(every_s * 1000)

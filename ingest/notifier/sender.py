@@ -20,7 +20,12 @@ from ingest.notifier.sending import Claimed
 from shelfsense.alert_links import AckClaim, sign_ack
 
 log = logging.getLogger(__name__)
-_ACKABLE = (DeliveryKind.ALERT, DeliveryKind.UPDATE, DeliveryKind.ESCALATION)
+_ACKABLE = (
+    DeliveryKind.ALERT,
+    DeliveryKind.UPDATE,
+    DeliveryKind.ESCALATION,
+    DeliveryKind.REMINDER,
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,8 @@
 
 - ``claim_due`` leases due deliveries (status ``sending`` until ``now + lease``, ``FOR UPDATE
   SKIP LOCKED``); a notifier that dies mid-send leaves the lease to expire and another sends
-  again (at least once).
+  again (at least once). A reminder whose alert was acknowledged or cleared meanwhile is
+  cancelled instead, even before the ``acknowledged`` / ``cleared`` event is dispatched.
 - ``record`` writes one attempt's outcome: ``sent``; ``failed`` with ``next_attempt_at`` after a
   backoff; ``dead`` after ``max_attempts`` or at once for a GONE answer. A Web Push target that
   is GONE loses its subscription row.
@@ -34,6 +35,13 @@ _CANCEL_ORPHANS_SQL = """
 update deliveries d set status = 'cancelled', last_error = 'recipient deactivated'
 from recipients r
 where r.id = d.recipient_id and not r.active
+  and d.status in ('pending', 'held', 'failed', 'sending') and d.next_attempt_at <= %s
+"""
+_CANCEL_STALE_REMINDERS_SQL = """
+update deliveries d
+set status = 'cancelled', last_error = 'alert ' || a.status || ' before it went out'
+from alerts a
+where a.id = d.alert_id and a.status <> 'active' and d.kind = 'reminder'
   and d.status in ('pending', 'held', 'failed', 'sending') and d.next_attempt_at <= %s
 """
 _CLAIM_SQL = """
@@ -101,6 +109,7 @@ class Candidate:
 def claim_due(conn: Conn, now: datetime, limit: int, lease_s: float) -> list[Claimed]:
     with conn.transaction():
         conn.execute(_CANCEL_ORPHANS_SQL, (now,))
+        conn.execute(_CANCEL_STALE_REMINDERS_SQL, (now,))
         rows = conn.execute(_CLAIM_SQL, (now, limit, now + timedelta(seconds=lease_s))).fetchall()
         subs = _subscriptions(conn, [str(r[7]) for r in rows])
     return [_claimed(row, subs) for row in rows]

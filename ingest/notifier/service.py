@@ -6,6 +6,7 @@ loop and both database connections; sends run on ``Sender``'s pool.
     wait for NOTIFY shelfsense_alerts (or poll_s: the safety net, or tick_s when busy)
     -> dispatch: outbox events -> deliveries (pure policy)       [store, dispatch]
     -> every tick_s: escalate unacknowledged alerts               [sending.escalate]
+    -> every tick_s: remind who was told about them                [reminding, policy.remind]
     -> lease due deliveries and hand them to the pool             [sending.claim_due]
     -> record finished sends (sent / failed + backoff / dead)     [sending.record]
 
@@ -23,7 +24,7 @@ from typing import Any
 import httpx
 import psycopg
 
-from ingest.notifier import dispatch, policy, sending, store
+from ingest.notifier import dispatch, policy, reminding, sending, store
 from ingest.notifier.apprise_channel import AppriseChannel
 from ingest.notifier.channels import ChannelRouter, Notifier
 from ingest.notifier.config import NotifyConfig
@@ -127,6 +128,7 @@ class _Loop:
             if now >= self.next_tick:
                 self.next_tick = now + self.config.tick_s
                 self._escalate()
+                self._remind()
             self._send_due()
 
     def _wait(self) -> bool:
@@ -153,6 +155,20 @@ class _Loop:
             if level is not None and sending.escalate(self.conn, c, level, dispatch.utc(now_ms)):
                 log.info("alert %d escalated to level %d", c.alert_id, level)
                 self.next_poll = 0.0  # dispatch the escalated event on the next step
+
+    def _remind(self) -> None:
+        cfg = self.config.policy
+        found = reminding.candidates(self.conn, cfg)
+        if not found:
+            return
+        now_ms = self.clock.now_ms()
+        recipients = {r.id: r for r in store.load_recipients(self.conn)}
+        for c in found:
+            recipient = recipients.get(c.recipient_id)
+            planned = [] if recipient is None else policy.remind(c.unacked, recipient, now_ms, cfg)
+            if planned and reminding.record(self.conn, c, planned):
+                n = planned[0].repeat_n
+                log.info("alert %d: reminder %d to recipient %d", c.alert_id, n, c.recipient_id)
 
     def _send_due(self) -> None:
         room = self.config.send_workers * 4 - self.sender.busy

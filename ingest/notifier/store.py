@@ -52,6 +52,7 @@ _TOLD_SQL = f"""
 select recipient_id, ({_SEVERITIES})[max(array_position({_SEVERITIES}, severity))]
 from deliveries
 where alert_id = %s and status in ('pending', 'held', 'sending', 'failed', 'sent')
+  and kind <> 'reminder'
 group by recipient_id
 """
 _CANCEL_SQL = """
@@ -60,9 +61,9 @@ where alert_id = %s and kind <> 'resolved' and status in ('pending', 'held', 'fa
 """
 _INSERT_DELIVERY_SQL = """
 insert into deliveries (alert_event_id, alert_id, recipient_id, kind, severity, title, body,
-                        channel, target, digest, status, next_attempt_at)
-values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-on conflict (alert_event_id, recipient_id, target) do nothing
+                        channel, target, digest, status, next_attempt_at, repeat_n)
+values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+on conflict (alert_event_id, recipient_id, target, repeat_n) do nothing
 """
 _RECIPIENTS_SQL = """
 select r.id, r.name, r.site_id, r.role, r.escalation_level, r.min_severity, r.alert_types,
@@ -157,11 +158,13 @@ def mark_level(conn: Conn, alert_id: int, level: int, now: datetime) -> bool:
     return row is not None
 
 
-def insert_deliveries(conn: Conn, event: AlertEvent, planned: Iterable[Planned]) -> int:
+def insert_deliveries(conn: Conn, event_id: int, alert_id: int, planned: Iterable[Planned]) -> int:
+    """Queue ``planned`` (of outbox event ``event_id``, or the one a reminder repeats); a
+    delivery already queued (same event, recipient, target, repeat number) is skipped."""
     rows = [
         (
-            event.id,
-            event.alert_id,
+            event_id,
+            alert_id,
             p.recipient_id,
             str(p.kind),
             str(p.severity),
@@ -172,6 +175,7 @@ def insert_deliveries(conn: Conn, event: AlertEvent, planned: Iterable[Planned])
             p.digest,
             str(DeliveryStatus.HELD if p.held else DeliveryStatus.PENDING),
             datetime.fromtimestamp(p.release_ms / 1000, UTC),
+            p.repeat_n,
         )
         for p in planned
     ]

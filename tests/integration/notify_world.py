@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, time
 from typing import Any
@@ -27,6 +27,7 @@ from ingest.notifier.config import NotifyConfig
 from ingest.notifier.policy import PolicyConfig
 from ingest.notifier.service import run_notify
 from shelfsense.clock import Clock
+from shelfsense.domain import Severity
 
 SITE = "notify-store"
 FAST = {
@@ -164,9 +165,18 @@ def notifier_thread(
     public_url: str | None = None,
     escalation_delays_s: tuple[float, ...] = (300.0,),
     digest_every_s: float = 900.0,
+    repeat_every_s: Mapping[Severity, float] | None = None,
+    repeat_max: int = 3,
     **overrides: Any,
 ) -> Iterator[NotifyConfig]:
-    policy = PolicyConfig(digest_every_s=digest_every_s, escalation_delays_s=escalation_delays_s)
+    """The notifier in a thread with fast timers; reminders are off unless ``repeat_every_s``
+    names intervals (so the other tests count messages without them)."""
+    policy = PolicyConfig(
+        digest_every_s=digest_every_s,
+        escalation_delays_s=escalation_delays_s,
+        repeat_every_s=dict(repeat_every_s or {}),
+        repeat_max=repeat_max,
+    )
     config = NotifyConfig(
         database_url=url, public_url=public_url, policy=policy, **{**FAST, **overrides}
     )

@@ -115,6 +115,10 @@ def test_receive_lots_by_label_epcs_and_quantity(client: httpx.Client) -> None:
     assert [lot["lot"] for lot in lots] == ["T-1", "C-9"]
     expiry = {r["lot"]: r for r in client.get(f"/sites/{SITE}/expiry").json()}
     assert expiry["C-9"]["status"] == "expired" and expiry["C-9"]["qty"] == 6
+    # the shelf holds 5 cans; the expired lot says 6 were received: all 5 are past their date
+    stock = {(r["sku"], r["location"]): r for r in client.get(f"/sites/{SITE}/stock").json()}
+    assert stock[("COLA-330", SCALE_SHELF)]["expired_qty"] == 5
+    assert all(r["expired_qty"] == 0 for k, r in stock.items() if k[0] != "COLA-330")
     assert client.get(f"/sites/{SITE}/lots/424242").status_code == 404
 
 

@@ -61,7 +61,9 @@ def test_stock_now_lists_stocked_out_and_unknown_cells(client: httpx.Client) -> 
         (r["location"], r["sku"]) for r in rows
     )
     shelf1 = next(r for r in rows if r["location"] == SHELF1)
-    assert set(shelf1) == {"sku", "location", "qty", "state", "updated_at"}
+    # the contract's fields, plus the optional extension expired_qty (no lots here: 0)
+    assert set(shelf1) == {"sku", "location", "qty", "state", "updated_at", "expired_qty"}
+    assert shelf1["expired_qty"] == 0
     assert shelf1["updated_at"] == iso(T0 - timedelta(minutes=10))
 
 
