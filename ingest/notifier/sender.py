@@ -89,7 +89,8 @@ class Sender:
         for batch, future in self._inflight:
             (done if future.done() else waiting).append((batch, future))
         self._inflight = waiting
-        return [(batch, future.result()) for batch, future in done]
+        # a send cancelled by close() never started: its lease expires and it goes again
+        return [(batch, future.result()) for batch, future in done if not future.cancelled()]
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

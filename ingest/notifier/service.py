@@ -62,10 +62,12 @@ def run_notify(
             if ready is not None:
                 ready.set()
             log.info("notify running (ack links: %s)", config.ack_base() or "off")
+            loop = _Loop(config, clock, conn, listen, sender)
             try:
-                _Loop(config, clock, conn, listen, sender).run(stop)
+                loop.run(stop)
             finally:
-                sender.close()
+                sender.close()  # waits for the sends in flight
+                loop.drain()
 
 
 def _connect(url: str) -> psycopg.Connection[tuple[Any, ...]]:
@@ -185,6 +187,16 @@ class _Loop:
         for batch, result in self.sender.finished():
             now = dispatch.utc(self.clock.now_ms())
             sending.record(self.conn, batch, result, now, self.retry)
+
+    def drain(self) -> None:
+        """Record the sends that finished while stopping, so a restart does not send them again
+        when their lease expires."""
+        try:
+            self._record()
+        except psycopg.Error as exc:
+            log.warning(
+                "could not record the last sends (%s); they go again after their lease", exc
+            )
 
     def _reconnect(self, stop: threading.Event) -> None:
         delay_s = 0.5

@@ -3,6 +3,8 @@ in the REST reads, with event times (the contract's chain from broker to client)
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import httpx
 import pytest
 from api_world import SHELF1, auth, connect, events, next_event, served_api
@@ -11,6 +13,8 @@ from support.wire import T0_MS, epc, publish, rfid
 
 from shelfsense.domain import Role
 from shelfsense.tokens import create_token
+
+T0_ISO = datetime.fromtimestamp(T0_MS / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 pytestmark = pytest.mark.integration
 SITE = "test-store"
@@ -51,8 +55,6 @@ def test_ingest_commits_reach_the_live_stream_and_the_reads(
         cells = {(r["sku"], r["location"]): (r["qty"], r["state"]) for r in rows}
         assert cells[("TUNA-160", SHELF1)] == (3, "ok")
         assert all(qty > 0 or state in ("out", "unknown") for qty, state in cells.values()), cells
-        moves = client.get(
-            f"/api/v1/sites/{SITE}/movements", params={"since": "2025-11-21T10:00:00Z"}
-        ).json()
+        moves = client.get(f"/api/v1/sites/{SITE}/movements", params={"since": T0_ISO}).json()
         assert sorted(m["epc"] for m in moves) == sorted(arrived)
-        assert all(m["ts"].startswith("2025-11-21T10:00:") for m in moves)  # event time
+        assert all(m["ts"].startswith(T0_ISO[:17]) for m in moves)  # event time, that minute
