@@ -1,4 +1,5 @@
-"""shelfsense notify: alerts to phones and browsers, once, acknowledgeable, quiet at night.
+"""shelfsense notify: alerts to phones and browsers, once, acknowledgeable, quiet at night,
+repeated until acknowledged.
 
 A process of its own (``shelfsense notify``) that reads the ``alert_events`` outbox written by
 ingest's alert engine and delivers through ntfy, JSON webhooks, apprise URLs and Web Push.
@@ -10,6 +11,7 @@ ingest's alert engine and delivers through ntfy, JSON webhooks, apprise URLs and
     channels.py     Notifier seam, ChannelRouter, MemoryNotifier (the fake), mask()
     http_channels.py  ntfy + JSON webhook (httpx)   apprise_channel.py   webpush.py
     store.py, sending.py, dispatch.py   SQL: outbox in, delivery log out
+    reminding.py    SQL: repeat until acknowledged (who was told, reminders once each)
     sender.py       the send pool         service.py   wiring (run_notify)   cli.py
 
 Public surface: ``NotifyConfig`` and ``run_notify`` (imported lazily).
