@@ -32,7 +32,7 @@ import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from support.capture import CaptureServer  # type: ignore[import-not-found]
+from support.capture import CaptureServer
 
 from shelfsense.db.migrate import upgrade
 from shelfsense.db.sites import apply_site

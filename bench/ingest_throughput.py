@@ -124,9 +124,7 @@ def publish_all(
     return elapsed
 
 
-def plain_subscriber_rate(
-    url: MqttUrl, batches: list[tuple[str, bytes]], reads_per: int
-) -> float:
+def plain_subscriber_rate(url: MqttUrl, batches: list[tuple[str, bytes]], reads_per: int) -> float:
     """Reads/s a subscriber that only counts messages sees on the same broker (the ceiling)."""
     done = threading.Event()
     got = [0]
