@@ -93,6 +93,7 @@ def test_notify_becomes_movement_stock_and_alert_events(world: World) -> None:
                 "qty": 1,
                 "state": "low",
                 "updated_at": "2025-11-21T10:00:00Z",
+                "expired_qty": 0,
             }
         ]  # only the cell that changed
         alert = next_event(stream)
