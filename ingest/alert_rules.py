@@ -195,7 +195,8 @@ def _reorder_point(
         if key in open_:
             holds = sku in unknown or total < point + margin
         else:
-            holds = sku not in unknown and total < point
+            settled = facts.event_ms - since.get(sku, 0) >= rule.number("settle_s") * 1000
+            holds = sku not in unknown and total < point and settled
         if holds:
             details = {"qty": total, "reorder_point": point}
             yield Desired(

@@ -78,9 +78,11 @@ RULE_SPECS: tuple[RuleSpec, ...] = (
     ),
     _spec(
         AlertType.REORDER_POINT,
-        "site total of a product below its reorder_point; clears at reorder_point + hysteresis",
+        "site total of a product below its reorder_point for settle_s (no transient while "
+        "readers confirm what they see); clears at reorder_point + hysteresis",
         Severity.WARNING,
         hysteresis_units=1,
+        settle_s=15,
     ),
     _spec(
         AlertType.OUT_OF_STOCK,
