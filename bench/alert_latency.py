@@ -309,7 +309,7 @@ def main() -> None:
             # duration rules aside: the alert opens on the batch that makes the shelf empty
             conn.execute(
                 "insert into alert_rules (site_id, rule_key, params) "
-                "values (%s, 'out_of_stock', '{\"settle_s\": 0}')",
+                "values (%s, 'out_of_stock', '{\"settle_s\": 0, \"warmup_s\": 0}')",
                 (SITE,),
             )
         if args.outbox_only:

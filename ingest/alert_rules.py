@@ -90,6 +90,7 @@ class TagFact:
 class SiteFacts:
     event_ms: int
     wall_ms: int
+    observed_since_ms: int = 0  # when the site's devices began to observe (event time)
     cells: tuple[CellFact, ...] = ()
     reorder_points: Mapping[str, int] = field(default_factory=dict)
     lots: tuple[LotFact, ...] = ()
@@ -145,6 +146,12 @@ def _stock_alert(kind: AlertType, cell: CellFact, rule: RuleSettings, **details:
     )
 
 
+def _warm(facts: SiteFacts, rule: RuleSettings) -> bool:
+    """The site has been observed for ``warmup_s``: at start-up every count climbs from zero
+    while the readers confirm what is on the shelves, which is no shortage."""
+    return facts.event_ms - facts.observed_since_ms >= rule.number("warmup_s") * 1000
+
+
 def _settled(facts: SiteFacts, cell: CellFact, rule: RuleSettings) -> bool:
     """The cell has not changed for ``settle_s`` of event time (no transient while a hand
     moves items or readers confirm what they see)."""
@@ -160,7 +167,7 @@ def _low_stock(facts: SiteFacts, rule: RuleSettings, open_: frozenset[str]) -> I
             holds = cell.state == StockState.UNKNOWN or 0 < cell.qty < cell.min_qty + margin
         else:
             holds = cell.state in (StockState.LOW, StockState.OK) and 0 < cell.qty < cell.min_qty
-            holds = holds and _settled(facts, cell, rule)
+            holds = holds and _settled(facts, cell, rule) and _warm(facts, rule)
         if holds:
             yield _stock_alert(AlertType.LOW_STOCK, cell, rule, min_qty=cell.min_qty)
 
@@ -174,6 +181,7 @@ def _out_of_stock(facts: SiteFacts, rule: RuleSettings, open_: frozenset[str]) -
             holds = cell.state == StockState.UNKNOWN or cell.qty < max(margin, 1)
         else:
             holds = cell.state == StockState.OUT and _settled(facts, cell, rule)
+            holds = holds and _warm(facts, rule)
         if holds:
             yield _stock_alert(AlertType.OUT_OF_STOCK, cell, rule)
 
@@ -196,7 +204,7 @@ def _reorder_point(
             holds = sku in unknown or total < point + margin
         else:
             settled = facts.event_ms - since.get(sku, 0) >= rule.number("settle_s") * 1000
-            holds = sku not in unknown and total < point and settled
+            holds = sku not in unknown and total < point and settled and _warm(facts, rule)
         if holds:
             details = {"qty": total, "reorder_point": point}
             yield Desired(

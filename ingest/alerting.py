@@ -170,6 +170,7 @@ class Alerting:
         return SiteFacts(
             event_ms=event_ms,
             wall_ms=wall_ms,
+            observed_since_ms=min((p.first_ms for p in parts if p.first_ms), default=event_ms),
             cells=tuple(_cells(catalog, book)),
             reorder_points=extras.reorder_points,
             lots=tuple(self._lots(catalog, book, extras, board)),

@@ -50,6 +50,7 @@ class Partition:
         self._tracker_config = tracker_config
         self.tags = TagTracker(tracker_config, antenna_specs(catalog, gateway))
         self.scales: dict[str, ScaleTracker] = {}
+        self.first_ms = 0  # event time of the first batch (0: none yet)
         self.watermark_ms = 0  # the latest event time any device of the partition reported
         self.last_t1_ms: dict[str, int] = {}
         self._sku_by_epc: dict[str, str | None] = {}
@@ -145,6 +146,7 @@ class Partition:
             "tags": self.tags.snapshot(),
             "scales": {dev: t.snapshot() for dev, t in self.scales.items()},
             "watermark_ms": self.watermark_ms,
+            "first_ms": self.first_ms,
             "last_t1_ms": dict(self.last_t1_ms),
             "coldchain": self.coldchain.snapshot(),
             "offline_since_ms": self.offline_since_ms,
@@ -159,6 +161,7 @@ class Partition:
             if config is not None:
                 self.scales[dev] = ScaleTracker.restore(config, scale_snap)
         self.watermark_ms = int(snap.get("watermark_ms", 0))
+        self.first_ms = int(snap.get("first_ms", 0))
         self.last_t1_ms = {str(k): int(v) for k, v in snap.get("last_t1_ms", {}).items()}
         self.coldchain.restore(snap.get("coldchain", {}))
         offline = snap.get("offline_since_ms")
@@ -168,6 +171,7 @@ class Partition:
     def _advance(self, device_id: str, t1_ms: int) -> None:
         self.last_t1_ms[device_id] = max(t1_ms, self.last_t1_ms.get(device_id, 0))
         self.watermark_ms = max(self.watermark_ms, t1_ms)
+        self.first_ms = self.first_ms or t1_ms  # when this gateway's devices began to observe
         self.offline_since_ms = None  # a batch came through: the gateway is back
 
     def _silent_scales(self) -> Effects:

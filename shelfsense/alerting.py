@@ -75,6 +75,7 @@ RULE_SPECS: tuple[RuleSpec, ...] = (
         Severity.WARNING,
         hysteresis_units=1,
         settle_s=15,
+        warmup_s=60,
     ),
     _spec(
         AlertType.REORDER_POINT,
@@ -83,6 +84,7 @@ RULE_SPECS: tuple[RuleSpec, ...] = (
         Severity.WARNING,
         hysteresis_units=1,
         settle_s=15,
+        warmup_s=60,
     ),
     _spec(
         AlertType.OUT_OF_STOCK,
@@ -90,6 +92,7 @@ RULE_SPECS: tuple[RuleSpec, ...] = (
         Severity.MAJOR,
         hysteresis_units=1,
         settle_s=15,
+        warmup_s=60,
     ),
     _spec(
         AlertType.EXPIRING_SOON,

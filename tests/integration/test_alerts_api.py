@@ -75,6 +75,7 @@ def test_rules_are_listed_and_overridden_all_or_nothing(client: httpx.Client, wo
         "severity": "warning",
         "hysteresis_units": 1,
         "settle_s": 15,
+        "warmup_s": 60,
     }
     body = {"low_stock": {"params": {"hysteresis_units": 3}}, "misplaced": {"enabled": False}}
     admin = auth(world.admin)

@@ -41,10 +41,20 @@ def _has(url: str, key: tuple[str, str]) -> bool:
     return key in open_alerts(url, SITE)
 
 
+def _no_warmup(url: str, rule: str) -> None:
+    """This test's store opens mid-day: no start-up grace for the rule."""
+    with psycopg.connect(url) as conn:
+        conn.execute(
+            "insert into alert_rules (site_id, rule_key, params) values (%s, %s, %s)",
+            (SITE, rule, '{"warmup_s": 0}'),
+        )
+
+
 def test_low_stock_opens_once_and_clears_with_hysteresis(
     database_url: str, mqtt_url: str, unique_name: str
 ) -> None:
     apply_site_file(database_url)
+    _no_warmup(database_url, "low_stock")
     with ingest_thread(
         database_url, mqtt_url, prefix=unique_name, client_id=unique_name, catalog_poll_s=0.2
     ):

@@ -163,3 +163,12 @@ def test_overrides_change_severity_and_thresholds() -> None:
     rules = effective_rules({"low_stock": (True, {"severity": "major", "hysteresis_units": 3})})
     held = evaluate(_stock(_cell(6)), rules, [LOW_KEY])
     assert held[LOW_KEY].severity == Severity.MAJOR
+
+
+def test_no_shortage_alerts_while_the_site_warms_up() -> None:
+    """At start-up every count climbs from zero while readers confirm the shelves."""
+    cell = CellFact("PASTA", SHELF, 1, StockState.LOW, T0, 4, True)
+    young = SiteFacts(T0 + 59_000, T0, observed_since_ms=T0, cells=(cell,))
+    warm = SiteFacts(T0 + 60_000, T0, observed_since_ms=T0, cells=(cell,))
+    assert not any(t == AlertType.LOW_STOCK for t, _ in evaluate(young, RULES, []))
+    assert any(t == AlertType.LOW_STOCK for t, _ in evaluate(warm, RULES, []))
