@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from support.capture import CaptureServer
 from support.services import wait_for
 from support.store_run import running_store
 
@@ -57,23 +58,69 @@ def _history(url: str) -> list[tuple[str, str, str]]:
     return [(str(t), str(s).removeprefix("location:"), str(st)) for t, s, st in rows]
 
 
+def _staff_on_the_phone(url: str, capture: CaptureServer) -> None:
+    """A recipient for every alert of every site (on duty before the store opens), whose
+    phone is the capture server."""
+    with psycopg.connect(url) as conn:
+        conn.execute(
+            "insert into recipients (site_id, name, min_severity, channels)"
+            " values (null, 'floor staff', 'info', %s)",
+            ([f"json://{capture.base}/staff"],),
+        )
+
+
+def _deliveries(url: str) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """(type, subject) -> [(kind, status)] of every delivery, in order."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "select a.type, a.subject, d.kind, d.status from deliveries d"
+            " join alerts a on a.id = d.alert_id where a.site_id = %s order by d.id",
+            (SITE,),
+        ).fetchall()
+    found: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for kind, subject, delivery, status in rows:
+        key = (str(kind), str(subject).removeprefix("location:"))
+        found.setdefault(key, []).append((str(delivery), str(status)))
+    return found
+
+
 def test_each_condition_opens_one_alert_that_clears(
     database_url: str, mqtt_url: str, tmp_path: Path
 ) -> None:
-    with running_store(database_url, mqtt_url, tmp_path, scenario="alerts", seed=5) as store:
+    with CaptureServer() as phone:
+        _staff_on_the_phone(database_url, phone)
+        _run_and_check(database_url, mqtt_url, tmp_path, phone)
+
+
+def _run_and_check(database_url: str, mqtt_url: str, tmp_path: Path, phone: CaptureServer) -> None:
+    with running_store(
+        database_url, mqtt_url, tmp_path, scenario="alerts", seed=5, notify=True
+    ) as store:
         assert store.sim.wait(300) == 0, store.log("sim")[-2000:]
         store.wait_quiet(timeout_s=120)
         truth = store.truth
+        expected = list(EXPECTED.values())  # (type, subject) of each alert the script causes
+        # every alert reached the phone once when it opened, and once more when it cleared
+        wait_for(
+            lambda: len(phone.ok_hits("/staff")) >= 2 * len(expected),
+            timeout_s=60,
+            what="the notifier to deliver",
+        )
+        delivered = _deliveries(database_url)
+        for key in expected:
+            assert delivered.get(key) == [("alert", "sent"), ("resolved", "sent")], (key, delivered)
+        assert len(phone.ok_hits("/staff")) == 2 * len(expected), "one message each, no noise"
         history = _history(database_url)
         assert len(history) == len(EXPECTED), f"no noise: one alert per condition: {history}"
+        announced = dict(EXPECTED)
         for note in _notes(truth):
             key = (note.get("expect"), note.get("location"))
-            if key not in EXPECTED:
+            if key not in announced:
                 continue
-            kind, subject = EXPECTED.pop(key)
+            kind, subject = announced.pop(key)
             mine = [st for t, s, st in history if (t, s) == (kind, subject)]
             assert mine == ["cleared"], f"{kind} {subject}: {mine}; all alerts: {history}"
-        assert not EXPECTED, f"the scenario no longer announces {EXPECTED}"
+        assert not announced, f"the scenario no longer announces {announced}"
         _expired_lot(database_url, store.api_port, truth)
 
 

@@ -71,6 +71,7 @@ def running_store(
     scenario: str,
     seed: int,
     sim_args: Sequence[str] = (),
+    notify: bool = False,
 ) -> Iterator[RunningStore]:
     env = {
         "SHELFSENSE_DATABASE_URL": database_url,
@@ -113,6 +114,8 @@ def running_store(
         wait_for(lambda: "ingest running" in store.log("ingest"), timeout_s=60, what="ingest")
         start("edge", "edge", "--config", str(gateway))
         start("api", "api", "--port", str(store.api_port))
+        if notify:
+            start("notify", "notify", "--public-url", f"http://127.0.0.1:{store.api_port}")
         yield store
     finally:
         for proc in reversed(store.procs.values()):
