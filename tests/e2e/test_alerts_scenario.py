@@ -107,8 +107,8 @@ def _run_and_check(database_url: str, mqtt_url: str, tmp_path: Path, phone: Capt
             what="the notifier to deliver",
         )
         delivered = _deliveries(database_url)
-        for key in expected:
-            assert delivered.get(key) == [("alert", "sent"), ("resolved", "sent")], (key, delivered)
+        for alert_key in expected:
+            assert delivered.get(alert_key) == [("alert", "sent"), ("resolved", "sent")], delivered
         assert len(phone.ok_hits("/staff")) == 2 * len(expected), "one message each, no noise"
         history = _history(database_url)
         assert len(history) == len(EXPECTED), f"no noise: one alert per condition: {history}"
