@@ -23,6 +23,7 @@ from shelfsense.epc import decode_epc
 from shelfsense.wire import RfidBatch, RfidColumns, WeightBatch
 
 _EXAMPLE_LIMIT = 20
+NOT_SGTIN = "?"  # the "sku" of an EPC that is no SGTIN: an unknown tag, counted, not tracked
 
 
 def antenna_specs(catalog: SiteCatalog, gateway: str) -> list[AntennaSpec]:
@@ -65,7 +66,7 @@ class Partition:
     def rfid(self, device: DeviceInfo, batch: RfidBatch) -> Effects:
         effects = Effects()
         cols = canonical_reads(batch.columns())
-        unknown = {epc for epc in set(cols.epc) if self._sku_of(epc, effects) == "?"}
+        unknown = {epc for epc in set(cols.epc) if self._sku_of(epc, effects) == NOT_SGTIN}
         if unknown:
             keep = [i for i, epc in enumerate(cols.epc) if epc not in unknown]
             cols = RfidColumns(*([col[i] for i in keep] for col in _columns(cols)))
@@ -189,14 +190,14 @@ class Partition:
         return effects
 
     def _sku_of(self, epc: str, effects: Effects) -> str | None:
-        """The tag's sku; None for an SGTIN of no known product; "?" for a non-SGTIN EPC."""
+        """The tag's sku; None for an SGTIN of no known product; NOT_SGTIN for any other EPC."""
         if epc in self._sku_by_epc:
             sku = self._sku_by_epc[epc]
         else:
             info = decode_epc(epc)
-            sku = "?" if info is None else self._catalog.sku_by_gtin.get(info.gtin)
+            sku = NOT_SGTIN if info is None else self._catalog.sku_by_gtin.get(info.gtin)
             self._sku_by_epc[epc] = sku
-        if sku == "?" and len(effects.unknown_epcs) < _EXAMPLE_LIMIT:
+        if sku == NOT_SGTIN and len(effects.unknown_epcs) < _EXAMPLE_LIMIT:
             effects.unknown_epcs.append(epc)
         elif sku is None:
             effects.unknown_products += 1

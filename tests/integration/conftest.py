@@ -8,8 +8,12 @@ themselves (`mqtt_url`, `database_url`, …) live in tests/conftest.py, shared w
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from api_world import World
 
 _HERE = Path(__file__).parent
 
@@ -18,3 +22,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.is_relative_to(_HERE):
             item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture
+def world(database_url: str) -> World:
+    """A migrated database seeded with the API tests' store (api_world.seed_world)."""
+    from api_world import seed_world
+
+    return seed_world(database_url)

@@ -7,18 +7,13 @@ from datetime import date, timedelta
 
 import httpx
 import pytest
-from api_world import SCALE_SHELF, SHELF1, SITE, T0, World, api_client, auth, connect, seed_world
+from api_world import SCALE_SHELF, SHELF1, SITE, T0, World, api_client, auth, connect
 
 from shelfsense.epc import encode_sgtin96
 
 pytestmark = pytest.mark.integration
 TUNA_GTIN, COLA_GTIN = "08690000000012", "08690000000029"
 COOLER = "floor/cooler-1"
-
-
-@pytest.fixture
-def world(database_url: str) -> World:
-    return seed_world(database_url)
 
 
 @pytest.fixture

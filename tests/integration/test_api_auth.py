@@ -7,18 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from api_world import SITE, World, api_client, auth, connect, seed_world
+from api_world import SITE, World, api_client, auth, connect
 
 from shelfsense.domain import Role
 from shelfsense.tokens import create_token, hash_token, revoke_token, verify_token
 
 pytestmark = pytest.mark.integration
 STOCK = f"/api/v1/sites/{SITE}/stock"
-
-
-@pytest.fixture
-def world(database_url: str) -> World:
-    return seed_world(database_url)
 
 
 @pytest.fixture

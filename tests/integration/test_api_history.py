@@ -18,15 +18,9 @@ from api_world import (
     api_client,
     auth,
     iso,
-    seed_world,
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def world(database_url: str) -> World:
-    return seed_world(database_url)
 
 
 @pytest.fixture

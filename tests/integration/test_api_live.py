@@ -20,7 +20,6 @@ from api_world import (
     connect,
     events,
     next_event,
-    seed_world,
     served_api,
     set_cell,
 )
@@ -56,11 +55,6 @@ def live_stream(world: World, headers: dict[str, str]) -> Iterator[Iterator[Even
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         yield events(response)
-
-
-@pytest.fixture
-def world(database_url: str) -> World:
-    return seed_world(database_url)
 
 
 def test_notify_becomes_movement_stock_and_alert_events(world: World) -> None:

@@ -19,15 +19,9 @@ from api_world import (
     auth,
     connect,
     iso,
-    seed_world,
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def world(database_url: str) -> World:
-    return seed_world(database_url)
 
 
 @pytest.fixture
