@@ -74,7 +74,11 @@ class Run:
         trackers: list[Tracker],
         outage: bool,
         seed: int,
+        batch_ms: int = 1000,
     ) -> None:
+        if batch_ms <= 0 or (1000 % batch_ms and batch_ms % 1000):
+            raise ValueError("batch_ms must divide 1000 or be a multiple of it")
+        self.batch_ms = batch_ms
         self.w, self.readers, self.trackers = world, readers, trackers
         self.emitted: list[list[tuple[TagMovement, int]]] = [[] for _ in trackers]
         self.dev_of_key = {k: d for d, ports in world.readers.items() for k in ports.values()}
@@ -157,14 +161,19 @@ class Run:
                 self.dark.setdefault(key, set()).update(range(t0 // 1000, t1 // 1000 + 1))
 
     def run(self) -> None:
-        w = self.w
+        """Shelf readers send a batch every `batch_ms`, the portal reader every 500 ms (or
+        `batch_ms` if shorter); the event-time watermark follows every shelf batch."""
+        w, step = self.w, self.batch_ms
+        portal_ms = min(500, step)
         shelf_devs = [d for d in w.readers if d != PORTAL]
-        for t in range(w.start_ms, w.end_ms, 1000):
-            self.step(PORTAL, t, t + 500, t + 500)
+        for t in range(w.start_ms, w.end_ms, step):
+            end = t + step
+            for pt in range(t, end - portal_ms, portal_ms):
+                self.step(PORTAL, pt, pt + portal_ms, pt + portal_ms)
             for dev in shelf_devs:
-                self.step(dev, t, t + 1000, t + 1000)
-            self.step(PORTAL, t + 500, t + 1000, t + 1000)
-            self.tick(t + 1000)
+                self.step(dev, t, end, end)
+            self.step(PORTAL, end - portal_ms, end, end)
+            self.tick(end)
 
 
 def _offline(tracker: Tracker, device: str, ts_ms: int) -> list[TagMovement]:

@@ -1,13 +1,28 @@
 """Scoring of tracker movements against the scenario's ground truth.
 
-- Movements match one-to-one on (epc, kind, from, to) within `TOLERANCE_MS` of the true time.
+- Movements match one-to-one on (epc, kind, from, to) within `TOLERANCE_MS` of the true time,
+  or at any distance when the location it concerns (the shelf a departure left, the one an
+  arrival reached, either end of a move) was unobservable all the way between the true time and
+  the reported one: a movement that happened during an outage can only be dated somewhere in it
+  (the tracker dates it to the middle), and the data cannot say where.
+- A move A -> B and a departure from A plus an arrival at B of the same tag, all within the
+  tolerance, are one event told two ways (a move across the store is a walk through no antenna's
+  field; a move into a shelf that is not observing is a departure and, later, an arrival): they
+  match as one event on both sides.
 - Stock accuracy: at each checkpoint, every (sku, shelf) cell of the ledger built from the emitted
   movements *as of the checkpoint* (movement ts <= t, as `GET /stock?at=` answers) is compared with
   the truth; cells of locations that were not observable at t are left out (they read `unknown`),
   and so are cells whose truth changed within +-1 s of t (one batch: below the data's resolution).
   The cells a tag leaves are covered too (a departure's old cell).
-- Departure latency: store time from the true departure to the moment the tracker emitted it.
-- False movements: unmatched emitted movements per 1,000 tag-hours of items on shelves.
+- Departure latency: store time from the true departure to the moment the tracker emitted it,
+  p50 and p95 over all matched departures, and p95 again over the *clear* ones: those whose
+  location was observable from 3 s before the departure until it was emitted (a departure just
+  before a reader outage cannot be seen until the reader is back; its latency measures the
+  outage, not the tracker).
+- False movements: unmatched emitted movements per 1,000 tag-hours of items on shelves; of them,
+  *spurious* ones have no true movement of the same tag, kind and locations within
+  `INVENTED_SPAN_MS` (they never happened, as opposed to a real movement dated too far off,
+  which is what a departure during a long outage, dated to the outage's middle, becomes).
 - Invented departures: unmatched departures from a location that had an outage within 60 s, of
   a tag that did not leave that location within 10 min (a real departure during a long outage,
   dated to the outage's middle, can miss the 60 s tolerance: it counts in precision and recall).
@@ -21,6 +36,7 @@ import bisect
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rfid_scenario import World
 
@@ -39,8 +55,10 @@ class Score:
     f1: float
     stock_acc: float
     false_per_1k_h: float
+    spurious_per_1k_h: float  # false movements with no true counterpart within 10 min
     lat_p50_s: float
     lat_p95_s: float
+    lat_p95_clear_s: float  # departures whose location stayed observable (see above)
     invented: int
     n_true: int
     n_pred: int
@@ -57,15 +75,24 @@ def score(
     lead = since - TOLERANCE_MS  # matched too, so movements near `since` find their partners
     truth = [m for m in world.truth if lead <= m.ts_ms < until and not _dark_to_end(m, world, dark)]
     pred = [(m, at) for m, at in emitted if lead <= m.ts_ms < until]
-    pairs, unmatched = _match(truth, pred)
+    pairs, unmatched, missed = _match(truth, pred, dark)
     pairs = [pair for pair in pairs if pair[1] >= since]
     unmatched = [m for m in unmatched if m.ts_ms >= since]
-    n_true = sum(1 for m in truth if m.ts_ms >= since)
-    tp, n_pred = len(pairs), len(pairs) + len(unmatched)
+    missed = [m for m in missed if m.ts_ms >= since]  # type: ignore[attr-defined]
+    truth_moves, told_moves, unmatched = _compose(missed, unmatched, dark)
+    n_true = sum(1 for m in truth if m.ts_ms >= since) - told_moves
+    tp = len(pairs) + truth_moves + told_moves
+    n_pred = tp + len(unmatched)
     prec = tp / n_pred if n_pred else 1.0
     rec = tp / n_true if n_true else 1.0
     f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
-    lat = sorted((at - t_ms) / 1000.0 for kind, t_ms, at in pairs if kind == "depart")
+    departures = [(t_ms, at, key) for kind, t_ms, at, key in pairs if kind == "depart"]
+    lat = sorted((at - t_ms) / 1000.0 for t_ms, at, _ in departures)
+    clear = sorted(
+        (at - t_ms) / 1000.0
+        for t_ms, at, key in departures
+        if not any(k in dark.get(key or "", ()) for k in range(t_ms // 1000 - 3, at // 1000 + 1))
+    )
     hours = _tag_hours(world, since)
     invented = sum(
         1
@@ -78,8 +105,12 @@ def score(
         f1,
         _stock_accuracy(world, [m for m, _ in emitted], since, dark),
         1000.0 * len(unmatched) / hours if hours else 0.0,
+        1000.0 * sum(1 for m in unmatched if not _happened(m, world.truth)) / hours
+        if hours
+        else 0.0,
         _pct(lat, 0.5),
         _pct(lat, 0.95),
+        _pct(clear, 0.95),
         invented,
         n_true,
         n_pred,
@@ -87,21 +118,85 @@ def score(
 
 
 def _match(
-    truth: Sequence[object], pred: Sequence[tuple[TagMovement, int]]
-) -> tuple[list[tuple[str, int, int]], list[TagMovement]]:
+    truth: Sequence[object],
+    pred: Sequence[tuple[TagMovement, int]],
+    dark: dict[str, set[int]] | None = None,
+) -> tuple[list[tuple[str, int, int, str | None]], list[TagMovement], list[object]]:
     pool: dict[tuple[object, ...], list[tuple[int, int]]] = defaultdict(list)
     for i, (m, _) in enumerate(pred):
         pool[(m.epc, m.kind.value, m.from_location, m.to_location)].append((m.ts_ms, i))
     used: set[int] = set()
-    pairs: list[tuple[str, int, int]] = []
+    pairs: list[tuple[str, int, int, str | None]] = []
+    missed: list[object] = []
     for t in truth:
         key = (t.epc, t.kind, t.from_location, t.to_location)  # type: ignore[attr-defined]
         cands = [(abs(ts - t.ts_ms), i) for ts, i in pool.get(key, []) if i not in used]  # type: ignore[attr-defined]
+        cands = [
+            c
+            for c in cands
+            if c[0] <= TOLERANCE_MS or _dark_between(key, t.ts_ms, pred[c[1]][0].ts_ms, dark)  # type: ignore[attr-defined]
+        ]
         best = min(cands, default=None)
-        if best is not None and best[0] <= TOLERANCE_MS:
+        if best is None:
+            missed.append(t)
+        else:
             used.add(best[1])
-            pairs.append((t.kind, t.ts_ms, pred[best[1]][1]))  # type: ignore[attr-defined]
-    return pairs, [m for i, (m, _) in enumerate(pred) if i not in used]
+            at = pred[best[1]][1]
+            pairs.append((t.kind, t.ts_ms, at, t.from_location))  # type: ignore[attr-defined]
+    return pairs, [m for i, (m, _) in enumerate(pred) if i not in used], missed
+
+
+def _compose(
+    missed: Sequence[object], left: Sequence[TagMovement], dark: dict[str, set[int]]
+) -> tuple[int, int, list[TagMovement]]:
+    """Match moves told as a departure plus an arrival (either way round). Returns the true
+    moves and the tracker's moves matched so, and the tracker's movements still unmatched."""
+    left = list(left)
+
+    def near(a_ms: int, b_ms: int, loc: str | None) -> bool:
+        return abs(a_ms - b_ms) <= TOLERANCE_MS or _dark_between(("", "", loc), a_ms, b_ms, dark)
+
+    def take(epc: str, kind: str, loc: str | None, ts_ms: int, pool: list[Any]) -> bool:
+        for i, m in enumerate(pool):
+            m_kind = m.kind if isinstance(m.kind, str) else m.kind.value
+            m_loc = m.from_location if kind == "depart" else m.to_location
+            if m.epc == epc and m_kind == kind and m_loc == loc and near(m.ts_ms, ts_ms, loc):
+                del pool[i]
+                return True
+        return False
+
+    truth_moves = 0
+    for t in missed:
+        if getattr(t, "kind", None) != "move":
+            continue
+        epc, a, b, ts = t.epc, t.from_location, t.to_location, t.ts_ms  # type: ignore[attr-defined]
+        trial: list[Any] = list(left)
+        if take(epc, "depart", a, ts, trial) and take(epc, "arrive", b, ts, trial):
+            left, truth_moves = trial, truth_moves + 1
+    told_moves = 0
+    pool: list[Any] = [t for t in missed if getattr(t, "kind", None) in ("depart", "arrive")]
+    for m in [m for m in left if m.kind.value == "move"]:
+        trial = list(pool)
+        if take(m.epc, "depart", m.from_location, m.ts_ms, trial) and take(
+            m.epc, "arrive", m.to_location, m.ts_ms, trial
+        ):
+            pool, told_moves = trial, told_moves + 1
+            left.remove(m)
+    return truth_moves, told_moves, left
+
+
+def _dark_between(
+    key: tuple[object, ...], a_ms: int, b_ms: int, dark: dict[str, set[int]] | None
+) -> bool:
+    """Was a location of the movement unobservable every second from a_ms to b_ms?"""
+    if not dark:
+        return False
+    lo, hi = min(a_ms, b_ms) // 1000, max(a_ms, b_ms) // 1000
+    for loc in key[2:]:
+        secs = dark.get(loc) if isinstance(loc, str) else None
+        if secs is not None and all(k in secs for k in range(lo, hi + 1)):
+            return True
+    return False
 
 
 def _pct(xs: Sequence[float], q: float) -> float:
@@ -128,6 +223,18 @@ def _left_then(m: TagMovement, truth: Sequence[object]) -> bool:
         t.epc == m.epc  # type: ignore[attr-defined]
         and t.from_location == m.from_location  # type: ignore[attr-defined]
         and t.kind in ("depart", "move")  # type: ignore[attr-defined]
+        and abs(t.ts_ms - m.ts_ms) <= INVENTED_SPAN_MS  # type: ignore[attr-defined]
+        for t in truth
+    )
+
+
+def _happened(m: TagMovement, truth: Sequence[object]) -> bool:
+    """A true movement of the same tag, kind and locations within `INVENTED_SPAN_MS`."""
+    return any(
+        t.epc == m.epc  # type: ignore[attr-defined]
+        and t.kind == m.kind.value  # type: ignore[attr-defined]
+        and t.from_location == m.from_location  # type: ignore[attr-defined]
+        and t.to_location == m.to_location  # type: ignore[attr-defined]
         and abs(t.ts_ms - m.ts_ms) <= INVENTED_SPAN_MS  # type: ignore[attr-defined]
         for t in truth
     )

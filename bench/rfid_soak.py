@@ -72,10 +72,19 @@ def static_world(size: SoakSize) -> World:
     return world
 
 
-def soak(size: SoakSize, p: float, cross: float, outage: bool, seed: int, rps: float) -> SoakResult:
+def soak(
+    size: SoakSize,
+    p: float,
+    cross: float,
+    outage: bool,
+    seed: int,
+    rps: float,
+    batch_ms: int = 1000,
+) -> SoakResult:
     world = static_world(size)
     tracker: Tracker = TagTracker(TrackerConfig(), antenna_specs(world))
-    run = Run(world, make_readers(world, p, cross, outage, seed, rps), [tracker], outage, seed)
+    readers = make_readers(world, p, cross, outage, seed, rps)
+    run = Run(world, readers, [tracker], outage, seed, batch_ms)
     run.run()
     since = world.start_ms + WARMUP_MS
     false = [m for m, _ in run.emitted[0] if m.ts_ms >= since]

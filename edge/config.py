@@ -4,7 +4,7 @@
     gateway: gw-1
     mqtt_url: mqtt://127.0.0.1:18830      # optional: else SHELFSENSE_MQTT_URL; --mqtt-url wins
     spool_path: /var/lib/shelfsense/gw-1.spool   # relative paths are relative to this file
-    batch_ms: {rfid: 1000, weight: 1000, env: 60000}
+    batch_ms: {rfid: 500, weight: 1000, env: 60000}
     devices:
       - {id: reader-1, kind: rfid, driver: devbus, address: "127.0.0.1:7100"}
 
@@ -35,9 +35,15 @@ class _Model(BaseModel):
 
 
 class BatchMs(_Model):
-    """Batch length per stream kind, in milliseconds of event time."""
+    """Batch length per stream kind, in milliseconds of event time.
 
-    rfid: int = Field(default=1000, gt=0)
+    RFID batches are short (500 ms) because a departure is only known at the end of the batch
+    that completes its window of missed rounds: with 1 s batches that wait alone adds up to a
+    second to every departure (docs/benchmarks.md, bench/rfid_accuracy.py --batch-ms). The cost
+    is volume: a tag read in every batch is a read row per batch, twice as many rows as with 1 s
+    batches (250 ms: four times, for p95 departures ~0.1 s sooner)."""
+
+    rfid: int = Field(default=500, gt=0)
     weight: int = Field(default=1000, gt=0)
     env: int = Field(default=60_000, gt=0)
 

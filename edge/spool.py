@@ -4,8 +4,11 @@ A batch is stored before it is published and deleted only after the broker ackno
 (QoS 1 PUBACK), so a crash at any moment loses nothing that was stored and the worst case is a
 re-publish (ingest de-duplicates by (stream, seq)). Invariants, for both implementations:
 
-- ``append`` assigns the stream's next seq and stores the payload built with it in ONE
-  transaction: a seq is never handed out twice, not even after a crash or restart.
+- ``append_many`` assigns each item its stream's next seq, in item order, and stores the payloads
+  built with them in ONE transaction, all or nothing: if a payload builder or a write fails,
+  nothing of the call is stored and no seq is used. A seq is never handed out twice, not even
+  after a crash or restart. ``append`` is ``append_many`` of one item.
+- a batch is on disk (committed) before ``append_many`` returns, so before it can be published.
 - seq keeps increasing even when the queue is empty: the next seq of each stream lives in its
   own table (``streams``) and is never deleted. Losing the spool file restarts seq at 0, which
   ingest would take for duplicates; the spool file must live on persistent storage.
@@ -16,8 +19,9 @@ re-publish (ingest de-duplicates by (stream, seq)). Invariants, for both impleme
 ``SqliteSpool`` runs SQLite in WAL mode with ``synchronous=FULL``: a committed append is on disk
 before the batch can be published. With NORMAL a power cut could undo appends that the broker
 already acknowledged downstream, and the rolled-back ``next_seq`` would hand the same seq to a
-different batch, which ingest would then drop as a duplicate. An ack costs one fsync as well, so
-the publisher acks in groups (``ack_many``). One process at a time: a second ``SqliteSpool`` on
+different batch, which ingest would then drop as a duplicate. Every commit costs one fsync, so
+writers group: the agent stores all batches of one tick with one ``append_many``, and the
+publisher acks in groups (``ack_many``). One process at a time: a second ``SqliteSpool`` on
 the same file raises ``SpoolLocked``. The object is thread-safe (one connection, one lock).
 """
 
@@ -31,7 +35,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, NamedTuple, Protocol
 
 from edge.errors import SpoolError, SpoolLocked
 
@@ -53,6 +57,14 @@ CREATE TABLE IF NOT EXISTS batches (
 MakePayload = Callable[[int], bytes]
 
 
+class NewBatch(NamedTuple):
+    """One item of ``append_many``: the payload is built once its seq is known."""
+
+    stream_key: str
+    topic: str
+    make_payload: MakePayload
+
+
 @dataclass(frozen=True, slots=True)
 class SpooledBatch:
     id: int
@@ -65,6 +77,15 @@ class SpooledBatch:
 class Spool(Protocol):
     def append(self, stream_key: str, topic: str, make_payload: MakePayload) -> SpooledBatch:
         """Store ``make_payload(seq)`` under the stream's next seq, atomically."""
+        ...
+
+    def append_many(self, items: Iterable[NewBatch]) -> list[SpooledBatch]:
+        """``append`` of every item, in order, in ONE transaction: all stored or none.
+
+        Items of the same stream get consecutive seqs in item order, and ids increase in item
+        order. If a payload builder raises (or the write fails) nothing of the call is stored,
+        no seq is used, and the error propagates.
+        """
         ...
 
     def pending(self, after_id: int = 0, limit: int = 1000) -> list[SpooledBatch]:
@@ -94,14 +115,22 @@ class MemorySpool:
         self._last_id = 0
 
     def append(self, stream_key: str, topic: str, make_payload: MakePayload) -> SpooledBatch:
+        return self.append_many([NewBatch(stream_key, topic, make_payload)])[0]
+
+    def append_many(self, items: Iterable[NewBatch]) -> list[SpooledBatch]:
         with self._lock:
-            seq = self._next_seq.get(stream_key, 0)
-            payload = make_payload(seq)
-            self._last_id += 1
-            batch = SpooledBatch(self._last_id, stream_key, seq, topic, payload)
-            self._batches[batch.id] = batch
-            self._next_seq[stream_key] = seq + 1
-            return batch
+            next_seq: dict[str, int] = {}  # this call's seqs, kept apart until all payloads built
+            stored: list[SpooledBatch] = []
+            for stream_key, topic, make_payload in items:
+                seq = next_seq.get(stream_key, self._next_seq.get(stream_key, 0))
+                payload = make_payload(seq)
+                batch_id = self._last_id + len(stored) + 1
+                stored.append(SpooledBatch(batch_id, stream_key, seq, topic, payload))
+                next_seq[stream_key] = seq + 1
+            self._batches.update((batch.id, batch) for batch in stored)
+            self._next_seq.update(next_seq)
+            self._last_id += len(stored)
+            return stored
 
     def pending(self, after_id: int = 0, limit: int = 1000) -> list[SpooledBatch]:
         with self._lock:
@@ -141,23 +170,39 @@ class SqliteSpool:
             raise SpoolError(f"cannot open spool {self.path}: {exc}") from exc
 
     def append(self, stream_key: str, topic: str, make_payload: MakePayload) -> SpooledBatch:
+        return self.append_many([NewBatch(stream_key, topic, make_payload)])[0]
+
+    def append_many(self, items: Iterable[NewBatch]) -> list[SpooledBatch]:
+        items = list(items)
+        if not items:
+            return []
         with self._lock, self._transaction():
-            row = self._db.execute(
-                "SELECT next_seq FROM streams WHERE stream_key = ?", (stream_key,)
-            ).fetchone()
-            seq = int(row[0]) if row else 0
-            payload = make_payload(seq)
-            cursor = self._db.execute(
-                "INSERT INTO batches (stream_key, seq, topic, payload) VALUES (?, ?, ?, ?)",
-                (stream_key, seq, topic, payload),
-            )
-            self._db.execute(
+            next_seq: dict[str, int] = {}
+            stored: list[SpooledBatch] = []
+            for stream_key, topic, make_payload in items:
+                seq = next_seq.get(stream_key)
+                if seq is None:
+                    seq = self._stored_next_seq(stream_key)
+                payload = make_payload(seq)
+                cursor = self._db.execute(
+                    "INSERT INTO batches (stream_key, seq, topic, payload) VALUES (?, ?, ?, ?)",
+                    (stream_key, seq, topic, payload),
+                )
+                assert cursor.lastrowid is not None
+                stored.append(SpooledBatch(cursor.lastrowid, stream_key, seq, topic, payload))
+                next_seq[stream_key] = seq + 1
+            self._db.executemany(
                 "INSERT INTO streams (stream_key, next_seq) VALUES (?, ?) "
                 "ON CONFLICT (stream_key) DO UPDATE SET next_seq = excluded.next_seq",
-                (stream_key, seq + 1),
+                list(next_seq.items()),
             )
-            assert cursor.lastrowid is not None
-            return SpooledBatch(cursor.lastrowid, stream_key, seq, topic, payload)
+            return stored
+
+    def _stored_next_seq(self, stream_key: str) -> int:
+        row = self._db.execute(
+            "SELECT next_seq FROM streams WHERE stream_key = ?", (stream_key,)
+        ).fetchone()
+        return int(row[0]) if row else 0
 
     def pending(self, after_id: int = 0, limit: int = 1000) -> list[SpooledBatch]:
         with self._lock, _translated("read"):

@@ -18,10 +18,12 @@ cross-reads of a tag there), and one heard as soon as a location comes back is d
 (`ingest.rfid_moves`). The window is per tag (`ingest.rfid_state.window_rounds`), arbitration
 between antennas is in `ingest.rfid_arbitration`, portal direction in `ingest.rfid_portal`.
 
-Throughput: a read on the tag's confirmed location takes a short inline path; every other read,
-and every decision, takes the slow path (`no_contender` skips arbitration while no other location
-can lead). Memory is O(live tags): gone tags are forgotten after 3 h, tentative ones after
-`max_window_ms` unheard. Deterministic: same batches, same movements; `snapshot` round-trips.
+Throughput: a read on the tag's confirmed location takes a short inline path; every other read, and
+every decision, takes the slow path (`no_contender` skips arbitration while no other location can
+lead). Arbitration runs for the tags read elsewhere in the batch and those whose challenger already
+leads: a read at home only strengthens home. Memory is O(live tags): gone tags are forgotten after
+3 h, tentative ones after `max_window_ms` unheard. Deterministic: same batches, same movements;
+`snapshot` round-trips.
 """
 
 from __future__ import annotations
@@ -133,14 +135,13 @@ class TagTracker:
         tau = cfg.arbitration_tau_ms
         r_per_ms = dev.rounds_per_s / 1000.0
         touched: dict[str, Tag] = {}
-        for i, e in enumerate(epc):
-            port_entry = ports.get(ant[i])
+        for e, a, r, t_read, n_read in zip(epc, ant, rssi, ts, n, strict=True):
+            port_entry = ports.get(a)
             if port_entry is None:
                 continue
             spec, loc = port_entry
-            r = rssi[i]
             rv = RSSI_MISSING_DBM if r is None else float(r)
-            ti, ni = int(ts[i]), int(n[i])
+            ti, ni = int(t_read), int(n_read)
             if spec.side is not None:
                 portal.read(self._traversals, dev, e, spec.side, loc.key, ni, rv, ti)
                 continue
@@ -163,7 +164,7 @@ class TagTracker:
                     tag.cnt += ni
                     tag.rssi_sum += ni * rv
                 loc.present.move_to_end(e)
-                if tag.ev is not None:
+                if tag.lead_since_ms is not None:  # a challenger leads: keep arbitrating
                     touched[e] = tag
                 continue
             touched[e] = moves.read_elsewhere(self._tags, self._tentative, e, loc, ni, rv, ti, cfg)
@@ -194,6 +195,10 @@ class TagTracker:
         ch = move_target(tag, now_ms, self._cfg)
         if ch is None:
             return
+        if moves.unsure_at(
+            self._locs[ch.location], self._locs, now_ms - self._cfg.arrive_settle_ms
+        ):
+            return  # its reads there may be cross-reads of a shelf that is not inventorying
         lead_ms = (tag.lead_since_ms or now_ms) - self._cfg.arbitration_tau_ms // 2
         ts_ms = max(min(max(ch.since_ms, lead_ms), now_ms), tag.last_move_ts_ms)
         self._move(tag, TagMoveKind.MOVE, ts_ms, ch, out)
@@ -213,7 +218,13 @@ class TagTracker:
         cfg = self._cfg
         window_ms = 1000.0 * window_rounds(read_prob_lower(tag, cfg), r_per_s, cfg) / r_per_s
         ch = best_other(tag, now_ms, cfg)
-        if ch is not None and moves.heard_elsewhere(tag, ch, now_ms, window_ms, cfg):
+        if (
+            ch is not None
+            and moves.heard_elsewhere(tag, ch, now_ms, window_ms, cfg)
+            and not moves.unsure_at(
+                self._locs[ch.location], self._locs, now_ms - cfg.arrive_settle_ms
+            )
+        ):
             ts_ms = max(min(max(ch.since_ms, tag.last_ts_ms), now_ms), tag.last_move_ts_ms)
             self._move(tag, TagMoveKind.MOVE, ts_ms, ch, out)
             return

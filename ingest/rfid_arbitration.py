@@ -62,11 +62,17 @@ def add_other(
     entry = ev.get(key)
     if entry is None:
         entry = ev[key] = [0.0, 0.0, float(ts_ms), 0.0, float(ts_ms)]
-    k = decayed(1.0, int(entry[T_MS]), ts_ms, tau_ms)
-    entry[CNT] = entry[CNT] * k + n
-    entry[RSUM] = entry[RSUM] * k + n * rssi
-    entry[T_MS] = max(entry[T_MS], float(ts_ms))
-    entry[LAST_TS] = max(entry[LAST_TS], float(ts_ms))
+    t_prev = entry[T_MS]
+    if ts_ms > t_prev:  # decay to the new read (as `decayed`, inline: this is the hot path)
+        k = math.exp((t_prev - ts_ms) / tau_ms)
+        entry[CNT] = entry[CNT] * k + n
+        entry[RSUM] = entry[RSUM] * k + n * rssi
+        entry[T_MS] = float(ts_ms)
+    else:
+        entry[CNT] = entry[CNT] + n
+        entry[RSUM] = entry[RSUM] + n * rssi
+    if ts_ms > entry[LAST_TS]:
+        entry[LAST_TS] = float(ts_ms)
     if entry[STRONG_TS] == 0.0 and (tag.loc is None or rssi >= own_mean_rssi(tag) - h_db / 2):
         entry[STRONG_TS] = float(ts_ms)
 

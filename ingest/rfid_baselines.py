@@ -1,7 +1,9 @@
 """PURE baseline trackers for the accuracy bench: a fixed smoothing window, naive arbitration.
 
 What simple middleware does (an ALE-style fixed window): a tag is where its strongest read of the
-latest batch was (no hysteresis), and it departs once it has not been read for `window_ms` of
+latest second was (no hysteresis; reads are gathered per reader into one-second event-time
+cycles on the epoch grid, whatever the batch length, and a cycle is applied once a batch of a
+later one arrives), and it departs once it has not been read for `window_ms` of
 its reader's time (the end of that reader's latest batch; the latest event time of any reader
 once that one is silent), whether or not the antennas were observing. Portal direction is the
 order of the first inside and first outside read. Same observe/expire/present surface as
@@ -15,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from ingest.rfid_types import AntennaSpec, PortalSide, TagMoveKind, TagMovement
 
 _BATCH_SLACK_MS = 1000
+_CYCLE_MS = 1000
 
 
 class FixedWindowTracker:
@@ -32,6 +35,7 @@ class FixedWindowTracker:
         self._portal: dict[str, list[int]] = {}  # epc -> [first_in, first_out, last, portal idx]
         self._portals: list[str] = []
         self._now_ms = 0
+        self._cycle: dict[str, tuple[int, dict[str, tuple[float, str, int]]]] = {}
 
     def observe(
         self,
@@ -45,7 +49,8 @@ class FixedWindowTracker:
         ts: Sequence[int],
         n: Sequence[int],
     ) -> list[TagMovement]:
-        best: dict[str, tuple[float, str, int]] = {}
+        out = self._close_cycle(device, t0_ms)
+        best = self._cycle.setdefault(device, (t0_ms // _CYCLE_MS, {}))[1]
         self._frontier[device] = max(self._frontier.get(device, t1_ms), t1_ms)
         for i, e in enumerate(epc):
             spec = self._spec.get((device, ant[i]))
@@ -56,12 +61,21 @@ class FixedWindowTracker:
                 continue
             r = rssi[i]
             cand = (-99.0 if r is None else float(r), spec.location, int(ts[i]))
+            self._last[e] = max(self._last.get(e, cand[2]), cand[2])  # heard: not gone
             if e not in best or cand[0] > best[e][0]:
                 best[e] = cand
                 self._dev_of[e] = device
-        out = [m for e, (_, loc, t) in best.items() if (m := self._seen(e, loc, t)) is not None]
         self._now_ms = max(self._now_ms, t1_ms)
         return out + self.expire(t1_ms)
+
+    def _close_cycle(self, device: str, t0_ms: int) -> list[TagMovement]:
+        """Apply the device's gathered cycle once a batch of a later cycle begins."""
+        open_cycle = self._cycle.get(device)
+        if open_cycle is None or t0_ms // _CYCLE_MS == open_cycle[0]:
+            return []
+        del self._cycle[device]
+        best = open_cycle[1]
+        return [m for e, (_, loc, t) in best.items() if (m := self._seen(e, loc, t)) is not None]
 
     def _seen(self, epc: str, loc: str, ts_ms: int) -> TagMovement | None:
         old = self._loc.get(epc)

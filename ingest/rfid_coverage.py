@@ -16,6 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from ingest.rfid_state import Device, Loc
 from ingest.rfid_types import AntennaSpec, RfidConfigError, TrackerConfig
 
+_LEARN_SPAN_MS = 1000  # rounds/s is learned over at least this much contiguous batch time
+
 
 def build(
     antennas: Sequence[AntennaSpec], cfg: TrackerConfig
@@ -36,10 +38,22 @@ def build(
 
 
 def learn_rounds(dev: Device, t0_ms: int, t1_ms: int, n: Sequence[int], cfg: TrackerConfig) -> None:
-    """Estimate rounds/s as the largest n per second seen (a p~1 tag is read every round)."""
-    if cfg.rounds_per_s is not None or not n or t1_ms - t0_ms < 200:
+    """Estimate rounds/s as the largest n per second seen (a p~1 tag is read every round).
+
+    Short batches are summed while they tile time until they cover a second: the largest n of a
+    250 ms batch is 2 or 3 rounds at 10 rounds/s, and 3 per 250 ms would read as 12/s."""
+    if cfg.rounds_per_s is not None:
         return
-    rate = max(n) * 1000.0 / (t1_ms - t0_ms)
+    learn = dev.learn
+    if learn[0] != t0_ms:
+        learn[1] = learn[2] = 0
+    learn[0] = t1_ms
+    learn[1] += max(n, default=0)
+    learn[2] += t1_ms - t0_ms
+    if learn[2] < _LEARN_SPAN_MS:
+        return
+    rate = learn[1] * 1000.0 / learn[2]
+    learn[1] = learn[2] = 0
     if rate > dev.rounds_per_s:
         dev.rounds_per_s = min(rate, 1000.0)
 

@@ -189,7 +189,7 @@ def settle_ready(
         elif (
             tag.n_sum >= cfg.arrive_min_reads
             and (lead_db >= cfg.hysteresis_db or age_ms >= 2 * cfg.arrive_settle_ms)
-            and not _near_unobserved(tag, locs)
+            and not _near_unobserved(tag, locs, now_ms - cfg.arrive_settle_ms)
         ):
             settle.append((tag, ch))
     return forget, settle
@@ -204,11 +204,22 @@ def _unobserved(tag: Tag, locs: Mapping[str, Loc], since_ms: int) -> bool:
     return all(locs[k].seen_until_ms < since_ms for k in ev)
 
 
-def _near_unobserved(tag: Tag, locs: Mapping[str, Loc]) -> bool:
-    """Was the tag heard next to a location none of whose antennas is in its reader's `ants`
-    (neighbours are learned from the cross-reads of confirmed tags)?"""
+def _near_unobserved(tag: Tag, locs: Mapping[str, Loc], fresh_ms: int) -> bool:
+    """Was the tag heard at or next to a location that is not observing or only just came back
+    (see `unsure_at`)?"""
     assert tag.ev is not None
-    return any(not locs[nb].live_ports for key in tag.ev for nb in locs[key].neighbours)
+    return any(unsure_at(locs[key], locs, fresh_ms) for key in tag.ev)
+
+
+def unsure_at(loc: Loc, locs: Mapping[str, Loc], fresh_ms: int) -> bool:
+    """Can reads at `loc` be cross-reads of a tag on an antenna that is not inventorying? True
+    if `loc` or a neighbour has none of its antennas in its reader's `ants`, or came back from a
+    gap after `fresh_ms` (it has not yet gathered a settle time of evidence to weigh against what
+    was heard while it was out). Neighbours are learned from the cross-reads of confirmed tags."""
+    for near in (loc, *(locs[nb] for nb in loc.neighbours)):
+        if not near.live_ports or (near.gap_from_ms > 0 and near.resume_ms > fresh_ms):
+            return True
+    return False
 
 
 def arrival_ts(tag: Tag, loc: Loc, r_per_s: float, cfg: TrackerConfig) -> int:

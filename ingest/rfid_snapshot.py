@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ingest.rfid_portal import Traversal
-from ingest.rfid_state import Device, Loc, Tag
+from ingest.rfid_state import MIN_RATE_EVIDENCE, Device, Loc, Tag
 from ingest.rfid_types import RfidError, TagState
 
 VERSION = 1
@@ -52,11 +52,12 @@ def dump(
                 v.seen_until_ms,
                 v.gap_from_ms,
                 sorted(v.neighbours),
+                [v.recent_reads, v.recent_expected, v.rate_evidence],
             ]
             for k, v in locs.items()
         },
         "devices": {
-            k: [d.frontier_ms, sorted(d.last_ants), d.offline, d.rounds_per_s]
+            k: [d.frontier_ms, sorted(d.last_ants), d.offline, d.rounds_per_s, list(d.learn)]
             for k, d in devices.items()
         },
         "traversals": [
@@ -115,19 +116,25 @@ def _load_locations(raw: Mapping[str, Any], tags: dict[str, Tag], locs: Mapping[
             continue
         loc.clock, loc.resume_clock = float(clock), float(resume_clock)
         loc.resume_ms, loc.rate = int(resume_ms), float(rate)
+        loc.rate_evidence = MIN_RATE_EVIDENCE if loc.rate > 0 else 0.0  # older snapshots
         if gap:
             loc.seen_until_ms, loc.gap_from_ms = int(gap[0]), int(gap[1])
             loc.neighbours = {k for k in gap[2] if k in locs}
+        if len(gap) > 3:
+            loc.recent_reads, loc.recent_expected = float(gap[3][0]), float(gap[3][1])
+            loc.rate_evidence = float(gap[3][2])
         for epc in order:
             if epc in tags and tags[epc].loc is loc:
                 loc.present[epc] = tags[epc]
 
 
 def _load_devices(raw: Mapping[str, Any], devices: Mapping[str, Device]) -> None:
-    for key, (frontier, ants, offline, rounds_per_s) in raw.items():
+    for key, (frontier, ants, offline, rounds_per_s, *rest) in raw.items():
         dev = devices.get(key)
         if dev is None:
             continue
+        if rest:  # snapshots before rounds learning over short batches have none
+            dev.learn = [int(x) for x in rest[0]]
         dev.frontier_ms, dev.last_ants = frontier, frozenset(ants)
         dev.offline, dev.rounds_per_s = bool(offline), float(rounds_per_s)
         dev.dark = frontier is not None and len(dev.last_ants & dev.ports.keys()) < len(dev.ports)

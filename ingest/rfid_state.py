@@ -22,7 +22,12 @@ from ingest.rfid_types import AntennaSpec, TagState, TrackerConfig
 _Z_LOWER = 1.64  # one-sided 95 % bound on the read probability
 _P_MIN = 0.02
 _P_MAX = 0.97
-_HEALTHY = 0.85  # read-rate ratio above which a batch counts in full
+_HEALTHY = 0.85  # a batch with at least this share of the expected reads counts in full
+_SHADOW_Z = 3.0  # a batch this many binomial stds short of the expected reads is shadowed
+_RECENT_ROUNDS = 10.0  # the shadowing test looks at about this many recent rounds
+_ACTIVE_ROUNDS = 20.0  # a tag read within this many rounds counts as active at its location
+MIN_RATE_EVIDENCE = 300.0  # tag-rounds of evidence before a batch may be judged shadowed
+_RATE_MEMORY_ROUNDS = 200.0  # memory of a location's learned read rate (rounds of evidence)
 
 
 class Loc:
@@ -39,6 +44,9 @@ class Loc:
         "neighbours",
         "present",
         "rate",
+        "rate_evidence",
+        "recent_expected",
+        "recent_reads",
         "resume_clock",
         "resume_ms",
         "seen_until_ms",
@@ -56,6 +64,9 @@ class Loc:
         self.antennas: list[tuple[str, int]] = []
         self.batch_reads = 0  # reads of its confirmed tags in the batch being applied
         self.rate = -1.0  # learned reads per active tag per round (-1: not yet)
+        self.rate_evidence = 0.0  # tag-rounds behind it (up to MIN_RATE_EVIDENCE)
+        self.recent_reads = 0.0  # reads of active tags over the last ~_RECENT_ROUNDS (decayed)
+        self.recent_expected = 0.0  # ... and what the learned rate expected of them
         self.live_ports: set[tuple[str, int]] = set()  # antennas in their device's latest `ants`
         self.neighbours: set[str] = set()  # locations that cross-read its tags, or it theirs
 
@@ -63,7 +74,16 @@ class Loc:
 class Device:
     """One reader: how far its batches reach (`frontier_ms`) and which ports observe."""
 
-    __slots__ = ("dark", "device", "frontier_ms", "last_ants", "offline", "ports", "rounds_per_s")
+    __slots__ = (
+        "dark",
+        "device",
+        "frontier_ms",
+        "last_ants",
+        "learn",
+        "offline",
+        "ports",
+        "rounds_per_s",
+    )
 
     def __init__(self, device: str, rounds_per_s: float | None) -> None:
         self.device = device
@@ -73,6 +93,9 @@ class Device:
         self.dark = False  # some port missing from the latest `ants`
         self.ports: dict[int, tuple[AntennaSpec, Loc]] = {}
         self.rounds_per_s = rounds_per_s or 1.0
+        # rounds learning over contiguous batches: [end of the last batch, sum of their largest
+        # n, their total ms] (see `ingest.rfid_coverage.learn_rounds`)
+        self.learn: list[int] = [0, 0, 0]
 
     def observing(self, now_ms: int, silence_ms: int) -> frozenset[int]:
         """Ports observing at `now_ms` (empty when offline or silent for `silence_ms`)."""
@@ -127,24 +150,42 @@ def degradation(loc: Loc, rounds: float) -> float:
     """Share of `rounds` that counts as observed, from the location's own read rate.
 
     People and trolleys shadow an antenna for seconds, silencing all of its tags at once. The
-    batch's reads of recently active tags are compared with the location's learned read rate per
-    tag and round (p); with rho = observed/expected < 0.85 each round is worth
-    ln(1-p*rho)/ln(1-p) rounds, so a shadowed antenna cannot depart its tags early.
+    reads of recently active tags (read within the last `_ACTIVE_ROUNDS` rounds, or two batches)
+    over the last ~`_RECENT_ROUNDS` rounds (decayed, whatever the batch length: a 250 ms batch
+    holds 2 or 3 whole rounds, not 2.5) are compared with what the location's learned read rate
+    per tag and round (p) expects. The batch counts in full unless the reads fall short by 15 %
+    *and* significantly (a binomial z-test at `_SHADOW_Z`); a shadowed batch with
+    rho = observed/expected counts ln(1-p*rho)/ln(1-p) rounds per round, so a shadowed antenna
+    cannot depart its tags early. The rate is a running mean over its first `MIN_RATE_EVIDENCE`
+    tag-rounds (no batch is judged before), then an exponential mean per round of evidence,
+    three times slower while shadowed: a rate learned too high must not keep a location
+    "shadowed" for long, since that slows its clock and inflates its tags' read probabilities.
     """
     reads, loc.batch_reads = loc.batch_reads, 0
-    clock, horizon = loc.clock, 2.0 * rounds
+    clock, horizon = loc.clock, max(2.0 * rounds, _ACTIVE_ROUNDS)
     active = sum(1 for t in loc.present.values() if clock - t.seen_clock <= horizon)
     if active == 0 or rounds <= 0.0:
         return 1.0
     observed = reads / (active * rounds)
-    if loc.rate <= 0.0:
-        loc.rate = observed
+    if loc.rate_evidence < MIN_RATE_EVIDENCE:  # learning the rate: a plain running mean
+        loc.rate_evidence += active * rounds
+        base = max(loc.rate, 0.0)
+        loc.rate = base + (observed - base) * active * rounds / loc.rate_evidence
         return 1.0
-    rho = observed / loc.rate
-    loc.rate += (0.05 if rho >= _HEALTHY else 0.005) * (observed - loc.rate)
-    if rho >= _HEALTHY or loc.rate * active * rounds < 8.0:
-        return 1.0
+    keep = math.exp(-rounds / _RECENT_ROUNDS)
+    loc.recent_reads = loc.recent_reads * keep + reads
+    loc.recent_expected = loc.recent_expected * keep + loc.rate * active * rounds
     p = min(_P_MAX, loc.rate)
+    expected = loc.recent_expected
+    if expected <= 0.0:
+        return 1.0
+    rho = loc.recent_reads / expected
+    short = expected - loc.recent_reads
+    shadowed = rho < _HEALTHY and short > _SHADOW_Z * math.sqrt(expected * (1.0 - p))
+    memory = _RATE_MEMORY_ROUNDS * (3.0 if shadowed else 1.0)
+    loc.rate += -math.expm1(-rounds / memory) * (observed - loc.rate)
+    if not shadowed or expected < 8.0:
+        return 1.0
     return max(0.05, math.log1p(-p * rho) / math.log1p(-p))
 
 

@@ -45,7 +45,8 @@ motion (the movement time), ``detected_ms`` its last sample (when the event was 
 A batch that starts before the end of the previous one (overlap, replay out of order) is ignored
 and counted in ``dropped_batches``. A short batch that stays in the band of a STABLE shelf (the
 common case) takes a plain-Python fast path (``weight_signal.quiet_track``) with bit-identical
-results.
+results. ``ingest.weight_bank.ScaleBank`` steps many trackers at once through the same methods
+(``_admit``, ``_in_band_ready``/``_commit_in_band``, ``_run_from``'s stretches), bit for bit.
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ __all__ = ["ScaleConfig", "ScaleState", "ScaleTracker", "WeightEvent", "WeightEv
 
 _MAD_EFFICIENCY = 0.37  # a median-based noise estimate is worth this share of its differences
 _QUIET_MAX = 32  # batches up to this many samples may take the quiet fast path (0: never)
+BAD_BATCH = "a weight batch needs 0 < hz < inf and a flat list of finite grams"
 
 
 class WeightEventKind(StrEnum):
@@ -156,22 +158,12 @@ class ScaleTracker:
 
     def feed(self, t0_ms: int, hz: float, grams: np.ndarray | Sequence[float]) -> list[WeightEvent]:
         """Apply one weight batch (samples at t0 + k * 1000 / hz); return the movements decided."""
-        raw = np.asarray(grams, dtype=np.float64)
-        if raw.ndim != 1 or not hz > 0 or not _all_finite(raw):
-            raise ValueError("a weight batch needs hz > 0 and a flat list of finite grams")
+        raw = batch_array(hz, grams)
+        if not _all_finite(raw):
+            raise ValueError(BAD_BATCH)
         if raw.size == 0 or not self._admit(t0_ms, hz):
             return []
-        geo = self._geometry(hz)
-        if raw.size <= _QUIET_MAX and self._quiet(raw, geo):
-            events: list[WeightEvent] = []
-        else:
-            buf = np.concatenate((self._tail, raw)) if self._tail.size else raw
-            start = buf.size - raw.size
-            events = self._run(buf, start, t0_ms - start * geo.dt_ms, geo)
-            self._tail = buf[-geo.keep :].copy()
-        self._seen += raw.size
-        self._end_ms = t0_ms + raw.size * geo.dt_ms
-        return events
+        return self._feed_admitted(t0_ms, raw, self._geometry(hz))
 
     def mark_silent(self, now_ms: int) -> None:
         """The scale went silent or offline: its stock is unknown until it is stable again."""
@@ -228,78 +220,150 @@ class ScaleTracker:
 
     # -- the state machine over one buffer ------------------------------------------------------
 
+    def _feed_admitted(self, t0_ms: int, raw: np.ndarray, geo: Geometry) -> list[WeightEvent]:
+        """``feed`` once the batch is checked and admitted (``ingest.weight_bank`` calls it for
+        the batches it does not take itself)."""
+        if self._quiet(raw, geo):
+            events: list[WeightEvent] = []
+        else:
+            buf = np.concatenate((self._tail, raw)) if self._tail.size else raw
+            start = buf.size - raw.size
+            events = self._run(buf, start, t0_ms - start * geo.dt_ms, geo)
+            self._tail = buf[-geo.keep :].copy()
+        self._advance(t0_ms, raw.size, geo)
+        return events
+
+    def _advance(self, t0_ms: int, n: int, geo: Geometry) -> None:
+        self._seen += n
+        self._end_ms = t0_ms + n * geo.dt_ms
+
+    def _in_band_ready(self, n: int, geo: Geometry) -> bool:
+        """A batch of n samples would end inside the current zero-tracking chunk of a STABLE shelf
+        with a full smoothing window and an exactly summed noise update: if it also stays in the
+        band, it only moves the reference (``_commit_in_band``). ``_quiet`` and the vectorised
+        ``ingest.weight_bank`` take such batches."""
+        return (
+            self._state is ScaleState.STABLE
+            and self._ref_g is not None
+            and n <= EXACT_SUM_MAX
+            and self._tail.size >= geo.m
+            and geo.track_n - self._seen % geo.track_n >= n  # samples to the next grid point
+        )
+
+    @staticmethod
+    def _sums_from_zero(n: int) -> bool:
+        """Whether an in-band batch of n samples takes ``_quiet`` (prefix sums accumulated from an
+        initial 0.0) rather than ``_run`` (``np.cumsum``): they may differ in the sign of a zero."""
+        return n <= _QUIET_MAX
+
     def _quiet(self, raw: np.ndarray, geo: Geometry) -> bool:
         """The fast path: a STABLE shelf whose whole short batch stays in the band and inside one
         zero-tracking chunk is tracked in plain Python, exactly as ``_run`` would."""
-        if self._state is not ScaleState.STABLE or self._ref_g is None:
+        if not self._sums_from_zero(raw.size) or not self._in_band_ready(raw.size, geo):
             return False
-        to_grid = geo.track_n - self._seen % geo.track_n  # samples to the next grid point
+        assert self._ref_g is not None
         start = self._tail.size
-        if to_grid < raw.size or start < geo.m or raw.size > EXACT_SUM_MAX:
-            return False
         buf = self._tail.tolist() + raw.tolist()
-        track = self._tracking(geo, start + to_grid)
+        track = self._tracking(geo, start + geo.track_n - self._seen % geo.track_n)
         quiet = quiet_track(buf, start, geo.m, track, self._ref_g, self._band(geo))
         if quiet is None:
             return False
         ref_g, sq_g2 = quiet
-        self._follow(ref_g)
-        self._noise.add_stable_diffs(sq_g2, raw.size, geo.hold - 1, geo.dt_ms)
-        self._tail = np.array(buf[-geo.keep :])
+        self._commit_in_band(ref_g, sq_g2, raw.size, geo, np.array(buf[-geo.keep :]))
         return True
+
+    def _commit_in_band(
+        self, ref_g: float, sq_g2: float, n: int, geo: Geometry, tail: np.ndarray
+    ) -> None:
+        """An in-band batch of n samples: the reference after it, the sum of its squared first
+        differences (g^2) and the new tail."""
+        self._follow(ref_g)
+        self._noise.add_stable_diffs(sq_g2, n, geo.hold - 1, geo.dt_ms)
+        self._tail = tail
 
     def _run(
         self, buf: np.ndarray, start: int, t_first_ms: float, geo: Geometry
     ) -> list[WeightEvent]:
         csum = prefix_sums(buf)
         sm = smoothed(csum, geo.m)
-        base = self._seen - start  # absolute index of buf[0]
         events: list[WeightEvent] = []
-        p = start
-        while p < buf.size:
-            band = self._band(geo)  # the noise estimate moves with every stable stretch
-            if self._state is ScaleState.STABLE and self._ref_g is not None:
-                q = self._hold_stable(buf, csum, sm, p, base, band, geo)
-                if q < buf.size:
-                    self._state = ScaleState.MOTION
-                    self._motion_ms = round(t_first_ms + (q - geo.m // 2) * geo.dt_ms)
-                    self._still_from = base + q + 1
-                p = q + 1
-                continue
-            var_max = self._noise.bound(geo.dt_ms) * geo.var_ratio
-            earliest = max(p, self._still_from - base + geo.hold - 1)
-            j = first_stable_window(sm, buf, earliest, geo.hold, band, var_max)
-            if j < 0:
-                self._relearn_noise(buf, p, t_first_ms + buf.size * geo.dt_ms, geo)
-                break
-            event = self._settle(csum, j, t_first_ms, geo)
-            if event is not None:
-                events.append(event)
-            p = j + 1
+        self._run_from(buf, csum, sm, start, self._seen - start, t_first_ms, geo, events)
         return events
 
-    def _hold_stable(
+    def _run_from(
         self,
         buf: np.ndarray,
         csum: np.ndarray,
         sm: np.ndarray,
         p: int,
         base: int,
-        band: float,
+        t_first_ms: float,
         geo: Geometry,
+        events: list[WeightEvent],
+    ) -> None:
+        """The state machine over buf[p:] (``base``: the absolute index of buf[0]), one stretch
+        at a time. ``ingest.weight_bank`` runs the same stretches for many scales at once: the
+        band and the still variance from the noise estimate as here, then ``_left_band`` or
+        ``_searched``."""
+        while p < buf.size:
+            band = self._band(geo)  # the noise estimate moves with every stable stretch
+            if self._state is ScaleState.STABLE and self._ref_g is not None:
+                track = self._tracking(geo, p + geo.track_n - (base + p) % geo.track_n)
+                q, ref_g = tracked_outside(sm, csum, p, track, self._ref_g, band)
+                p = self._left_band(buf, p, q, ref_g, base, t_first_ms, geo, None)
+            else:
+                var_max = self._noise.bound(geo.dt_ms) * geo.var_ratio
+                earliest = max(p, self._still_from - base + geo.hold - 1)
+                j = first_stable_window(sm, buf, earliest, geo.hold, band, var_max)
+                p = self._searched(buf, csum, p, j, t_first_ms, geo, events)
+
+    def _left_band(
+        self,
+        buf: np.ndarray,
+        p: int,
+        q: int,
+        ref_g: float,
+        base: int,
+        t_first_ms: float,
+        geo: Geometry,
+        sq_g2: float | None,
     ) -> int:
-        """STABLE from buf[p]: zero tracking and noise learning up to the first index out of the
-        band (returned; buf.size if none)."""
-        assert self._ref_g is not None
-        track = self._tracking(geo, p + geo.track_n - (base + p) % geo.track_n)
-        q, ref_g = tracked_outside(sm, csum, p, track, self._ref_g, band)
+        """STABLE from buf[p] up to q, the first index out of the band (buf.size if none), with
+        the reference ``ref_g`` there: zero tracking, noise learning (``sq_g2``: the squared first
+        differences of the stretch, when the caller summed them as ``sum_sq_diffs`` does) and the
+        start of a MOTION. Returns where the next stretch starts."""
         self._follow(ref_g)
+        lo = max(p - 1, 0)
         hi = q if q == buf.size else q - geo.m  # leave out the onset of the motion
-        seg = buf[max(p - 1, 0) : hi]
-        if seg.size >= 2:
-            sq_g2, n = sum_sq_diffs(seg)
-            self._noise.add_stable_diffs(sq_g2, n, geo.hold - 1, geo.dt_ms)
-        return q
+        if hi - lo >= 2:
+            if sq_g2 is None:
+                sq_g2, _ = sum_sq_diffs(buf[lo:hi])
+            self._noise.add_stable_diffs(sq_g2, hi - lo - 1, geo.hold - 1, geo.dt_ms)
+        if q < buf.size:
+            self._state = ScaleState.MOTION
+            self._motion_ms = round(t_first_ms + (q - geo.m // 2) * geo.dt_ms)
+            self._still_from = base + q + 1
+        return q + 1
+
+    def _searched(
+        self,
+        buf: np.ndarray,
+        csum: np.ndarray,
+        p: int,
+        j: int,
+        t_first_ms: float,
+        geo: Geometry,
+        events: list[WeightEvent],
+    ) -> int:
+        """The first still window from buf[p] on ends at j (-1: none, the noise may be relearned
+        and the buffer is done): settle there. Returns where the next stretch starts."""
+        if j < 0:
+            self._relearn_noise(buf, p, t_first_ms + buf.size * geo.dt_ms, geo)
+            return buf.size
+        event = self._settle(csum, j, t_first_ms, geo)
+        if event is not None:
+            events.append(event)
+        return j + 1
 
     def _follow(self, ref_g: float) -> None:
         """Zero tracking moved the reference: the zero moves with it, so the count stays."""
@@ -361,6 +425,15 @@ class ScaleTracker:
             detected_ms=detected_ms,
             across_gap=across_gap,
         )
+
+
+def batch_array(hz: float, grams: np.ndarray | Sequence[float]) -> np.ndarray:
+    """A batch's grams as a float64 array; ValueError unless flat with 0 < hz < inf (the finite
+    grams are checked apart: ``_all_finite``, or in bulk by ``ingest.weight_bank``)."""
+    raw = np.asarray(grams, dtype=np.float64)
+    if raw.ndim != 1 or not 0 < hz < math.inf:
+        raise ValueError(BAD_BATCH)
+    return raw
 
 
 def _all_finite(raw: np.ndarray) -> bool:

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from ingest.weight_signal import chi2_ratio_quantile
 
-__all__ = ["NoiseEstimate", "NoiseTuning"]
+__all__ = ["NoiseEstimate", "NoiseTuning", "add_stable_diffs_array", "bound_array"]
 
 _DIFF_DOF = 2.0 / 3.0  # chi-square degrees of freedom per squared first difference of white noise
 _MIN_QUANTILE = 1.0 / 16.0  # the bound is at most 4x the estimated std
@@ -77,3 +79,58 @@ class NoiseEstimate:
         bound_g2 = self.var_g2 / max(low, _MIN_QUANTILE)
         self._bound = (self.var_g2, self.n, dt_ms, bound_g2)
         return bound_g2
+
+
+# -- many estimates at once (``ingest.weight_bank``): bit for bit the methods above --------------
+# The same operations elementwise and in the same order on the same values, Python's min(a, b)
+# as np.where(b < a, b, a) and max(a, b) as np.where(b > a, b, a), and the cube of
+# ``chi2_ratio_quantile`` taken in Python (numpy's power may round differently from libm's pow).
+
+
+def bound_array(
+    var_g2: np.ndarray, n: np.ndarray, window_s: np.ndarray, trust_z: np.ndarray, dt_ms: float
+) -> np.ndarray:
+    """``NoiseEstimate.bound(dt_ms)`` of estimates with these ``var_g2`` and ``n`` and tunings."""
+    learned = n > 0
+    window_n = window_s * 1000.0 / dt_ms
+    twice = 2.0 * window_n
+    dof = np.where(learned, _DIFF_DOF * np.where(twice < n, twice, n), 1.0)  # 1.0: unused
+    a = 2.0 / (9.0 * dof)
+    base = 1.0 - a + -trust_z * np.sqrt(a)
+    low = np.array([x**3 for x in base.tolist()])
+    low = np.where(low < _MIN_QUANTILE, _MIN_QUANTILE, low)
+    bound: np.ndarray = np.where(learned, var_g2 / low, var_g2)
+    return bound
+
+
+def add_stable_diffs_array(
+    state: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    sq_g2: np.ndarray,
+    count: int,
+    min_n: int,
+    window_s: np.ndarray,
+    min_var_g2: np.ndarray,
+    dt_ms: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``add_stable_diffs(sq_g2, count, min_n, dt_ms)`` of estimates whose
+    ``(var_g2, n, pending_sq_g2, pending_n)`` are ``state``; the same four after it
+    (``min_var_g2``: each tuning's ``min_g**2``, as Python computes it)."""
+    var_g2, n, pending_sq, pending_n = state
+    pending_sq = pending_sq + sq_g2
+    pending_n = pending_n + count
+    learns = pending_n >= min_n
+    # learn(pending_sq / (2.0 * pending_n), pending_n, dt_ms) where it learns
+    with np.errstate(all="ignore"):  # Python floats never warn; rows that do not learn
+        measured = pending_sq / (2.0 * pending_n)
+        window_n = window_s * 1000.0 / dt_ms
+        weight = pending_n / (np.where(window_n < n, window_n, n) + pending_n)
+        cap = 4.0 * var_g2
+        measured = np.where(n > 0, np.where(cap < measured, cap, measured), measured)
+        learned = var_g2 + weight * (measured - var_g2)
+    learned = np.where(min_var_g2 > learned, min_var_g2, learned)
+    return (
+        np.where(learns, learned, var_g2),
+        np.where(learns, n + pending_n, n),
+        np.where(learns, 0.0, pending_sq),
+        np.where(learns, 0, pending_n),
+    )

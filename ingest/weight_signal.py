@@ -26,6 +26,7 @@ __all__ = [
     "robust_noise_var",
     "smoothed",
     "sum_sq_diffs",
+    "track_step",
     "tracked_outside",
     "window_variance",
 ]
@@ -91,7 +92,8 @@ def tracked_outside(
         return n, refs[-1]
     q = start + k
     c = bisect_right(ends, q)
-    return q, _step(refs[c], moving_mean(csum, q, track.hold), track.limit_g * (q - starts[c]))
+    target_g = moving_mean(csum, q, track.hold)
+    return q, track_step(refs[c], target_g, track.limit_g * (q - starts[c]))
 
 
 def _follow(
@@ -103,11 +105,12 @@ def _follow(
     targets = ((csum[ends_arr] - csum[ends_arr - width]) / width).tolist()
     refs = [ref_g]
     for s, e, target_g in zip(starts, ends, targets, strict=True):
-        refs.append(_step(refs[-1], target_g, track.limit_g * (e - s)))
+        refs.append(track_step(refs[-1], target_g, track.limit_g * (e - s)))
     return refs
 
 
-def _step(ref_g: float, target_g: float, limit_g: float) -> float:
+def track_step(ref_g: float, target_g: float, limit_g: float) -> float:
+    """One zero-tracking step: towards the target by at most limit_g."""
     return ref_g + min(max(target_g - ref_g, -limit_g), limit_g)
 
 
@@ -144,7 +147,7 @@ def quiet_track(
         return None
     width = min(track.hold, n)
     target_g = (csum[n] - csum[n - width]) / width
-    ref_after = _step(ref_g, target_g, track.limit_g * (n - start))
+    ref_after = track_step(ref_g, target_g, track.limit_g * (n - start))
     sq = math.fsum([(b - a) * (b - a) for a, b in pairwise(buf[start - 1 :])])
     return ref_after, sq
 

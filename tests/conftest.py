@@ -7,6 +7,7 @@ Services start lazily, once per session, on free loopback ports (never 1883 or 5
     pg_cluster                    a private PostgreSQL cluster (fsync off: fast, not durable)
     database_url                  a fresh database per test, copied from a migrated template
     empty_database_url            a fresh database per test with no schema at all
+    open_spool                    the edge spool contract: MemorySpool, then SqliteSpool
 
 Tests sharing `mqtt_broker` keep apart by using their own client ids and topic prefixes
 (`unique_name`). A test that stops or kills a session service leaves it to the next fixture
@@ -23,11 +24,17 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
+from support.spools import OpenSpool, spool_factory
 
 from shelfsense.runtime import MosquittoBroker, PostgresCluster
 
 TEMPLATE_DATABASE = "shelfsense_template"
 _serial = itertools.count(1)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def open_spool(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OpenSpool]:
+    yield from spool_factory(request, tmp_path)
 
 
 @pytest.fixture(autouse=True)

@@ -49,18 +49,36 @@ class ReaderFrame:
 
 @dataclass(frozen=True, slots=True)
 class _Episodes:
-    """Poisson-started episodes with exponential lengths, per item (ports or the device)."""
+    """Poisson-started episodes with exponential lengths, per item (ports, tags or the device).
+
+    An episode starts at any moment of a batch, not at its start, so what a fade or an occlusion
+    does to the reads does not depend on how the gateway cuts time into batches."""
 
     rate_per_ms: float
     mean_ms: float
 
-    def step(self, until: FloatArray, t0_ms: int, dur_ms: int, rng: np.random.Generator) -> None:
+    def step(
+        self,
+        since: FloatArray,
+        until: FloatArray,
+        t0_ms: int,
+        dur_ms: int,
+        rng: np.random.Generator,
+    ) -> None:
         if self.rate_per_ms <= 0.0:
             return
         idle = until <= t0_ms
         start = idle & (rng.random(until.shape) < -math.expm1(-self.rate_per_ms * dur_ms))
-        if start.any():
-            until[start] = t0_ms + rng.exponential(self.mean_ms, int(start.sum()))
+        k = int(start.sum())
+        if k:
+            begin = t0_ms + rng.random(k) * dur_ms
+            since[start] = begin
+            until[start] = begin + rng.exponential(self.mean_ms, k)
+
+
+def _active(since: FloatArray, until: FloatArray, at_ms: FloatArray) -> npt.NDArray[np.bool_]:
+    """(items x times): is each item's episode running at each time."""
+    return (since[:, None] <= at_ms[None, :]) & (at_ms[None, :] < until[:, None])
 
 
 class ReaderDevice:
@@ -97,6 +115,7 @@ class ReaderDevice:
         self.device_id = device_id
         self._rng = np.random.default_rng(seed)
         self._rounds_per_s = rounds_per_s
+        self._phase_ms = float(self._rng.uniform(0.0, 1000.0 / rounds_per_s))
         self._read_prob = read_prob
         self._cross = cross_read_rate
         self._margin = cross_margin_db
@@ -113,16 +132,16 @@ class ReaderDevice:
         self._tag_fade = _Episodes(tag_fade_rate_per_h / h_ms, tag_fade_mean_s * 1000.0)
         self._outage = _Episodes(outage_rate_per_h / h_ms, outage_mean_s * 1000.0)
         self._ant_fail = _Episodes(antenna_fail_rate_per_h / h_ms, antenna_fail_mean_s * 1000.0)
-        self._occluded_until = np.zeros(len(self._ports))
-        self._failed_until = np.zeros(len(self._ports))
-        self._down_until = np.zeros(1)
+        self._occluded = (np.zeros(len(self._ports)), np.zeros(len(self._ports)))
+        self._failed = (np.zeros(len(self._ports)), np.zeros(len(self._ports)))
+        self._down = (np.zeros(1), np.zeros(1))
         self._tag_index: dict[str, int] = {}
         self._tag_epc: list[str] = []
         self._p = np.zeros(0)
         self._offset = np.zeros(0)
         self._tag_margin = np.zeros(0)
         self._tag_cross = np.zeros(0)
-        self._fade_until = np.zeros(0)
+        self._faded = (np.zeros(0), np.zeros(0))
 
     def _adjacent_ports(
         self, antennas: Mapping[int, str], adjacency: Mapping[str, Sequence[str]]
@@ -162,48 +181,65 @@ class ReaderDevice:
         self._offset = np.concatenate([self._offset, rng.normal(0.0, self._rssi[2], k)])
         self._tag_margin = np.concatenate([self._tag_margin, rng.uniform(*self._margin, k)])
         self._tag_cross = np.concatenate([self._tag_cross, rng.uniform(0.5, 1.5, k)])
-        self._fade_until = np.concatenate([self._fade_until, np.zeros(k)])
+        since, until = self._faded
+        self._faded = (np.concatenate([since, np.zeros(k)]), np.concatenate([until, np.zeros(k)]))
 
     # ------------------------------------------------------------------ frames
     def frame(self, t0_ms: int, t1_ms: int, tags_at: Mapping[str, str]) -> ReaderFrame | None:
-        """The batch for [t0_ms, t1_ms) given where each tag is; None while the reader is down."""
+        """The batch for [t0_ms, t1_ms) given where each tag is; None while the reader is down.
+
+        Reads are drawn round by round (fades and occlusions are evaluated at each round's time),
+        so the same channel gives the same reads whatever the batch length."""
         if t1_ms <= t0_ms:
             raise ValueError("t1_ms must be after t0_ms")
         dur = t1_ms - t0_ms
         rng = self._rng
-        self._outage.step(self._down_until, t0_ms, dur, rng)
-        if self._down_until[0] > t0_ms:
+        self._outage.step(*self._down, t0_ms, dur, rng)
+        if _active(*self._down, np.array([float(t0_ms)]))[0, 0]:
             return None
-        self._ant_fail.step(self._failed_until, t0_ms, dur, rng)
-        self._occlusion.step(self._occluded_until, t0_ms, dur, rng)
-        live = self._failed_until <= t0_ms
+        self._ant_fail.step(*self._failed, t0_ms, dur, rng)
+        self._occlusion.step(*self._occluded, t0_ms, dur, rng)
+        live = ~_active(*self._failed, np.array([float(t0_ms)]))[:, 0]
         ants = [p for p, ok in zip(self._ports, live, strict=True) if ok]
         port_of = self._port_of_key
         seen = [(e, k) for e, k in tags_at.items() if k in port_of]
         if not seen:
             return ReaderFrame(t0_ms, t1_ms, ants, [], [], [], [], [])
         idx = self._indices([e for e, _ in seen])
-        self._tag_fade.step(self._fade_until, t0_ms, dur, rng)
+        self._tag_fade.step(*self._faded, t0_ms, dur, rng)
+        at_ms = self._round_times(t0_ms, t1_ms)
+        rounds = at_ms.size
+        if rounds == 0:
+            return ReaderFrame(t0_ms, t1_ms, ants, [], [], [], [], [])
         keys = [k for _, k in seen]
         slots = np.fromiter((self._slot_of_port[port_of[k]] for k in keys), np.int64, len(keys))
-        p_tag = self._p[idx] * np.where(self._fade_until[idx] > t0_ms, 0.1, 1.0)
-        p_eff = p_tag * self._occlusion_factor(slots, t0_ms)
-        rounds = max(1, int(dur * self._rounds_per_s / 1000.0 + rng.random()))
-        primary = self._reads(idx, slots, p_eff, np.zeros(len(idx)), rounds, live)
-        cross = self._cross_reads(idx, keys, p_tag, rounds, live, t0_ms)
-        return self._assemble(t0_ms, t1_ms, ants, rounds, primary, cross)
+        faded = _active(self._faded[0][idx], self._faded[1][idx], at_ms)
+        p_tag: FloatArray = self._p[idx][:, None] * np.where(faded, 0.1, 1.0)
+        p_eff = p_tag * self._occlusion_factor(slots, at_ms)
+        primary = self._reads(idx, slots, p_eff, np.zeros(len(idx)), live)
+        cross = self._cross_reads(idx, keys, p_tag, live, at_ms)
+        return self._assemble(t0_ms, t1_ms, ants, at_ms, primary, cross)
 
-    def _occlusion_factor(self, slots: IntArray, t0_ms: int) -> FloatArray:
-        return np.where(self._occluded_until[slots] > t0_ms, self._fade_factor, 1.0)
+    def _round_times(self, t0_ms: int, t1_ms: int) -> FloatArray:
+        """Times of the inventory rounds in [t0_ms, t1_ms): a steady cadence with its own phase,
+        so consecutive batches share the rounds out as a real reader's reports do."""
+        step = 1000.0 / self._rounds_per_s
+        first = math.ceil((t0_ms - self._phase_ms) / step)
+        last = math.ceil((t1_ms - self._phase_ms) / step)
+        times: FloatArray = self._phase_ms + np.arange(first, last, dtype=np.float64) * step
+        return times
+
+    def _occlusion_factor(self, slots: IntArray, at_ms: FloatArray) -> FloatArray:
+        since, until = self._occluded
+        return np.where(_active(since[slots], until[slots], at_ms), self._fade_factor, 1.0)
 
     def _cross_reads(
         self,
         idx: IntArray,
         keys: list[str],
         p_tag: FloatArray,
-        rounds: int,
         live: npt.NDArray[np.bool_],
-        t0_ms: int,
+        at_ms: FloatArray,
     ) -> tuple[IntArray, IntArray, IntArray, FloatArray, IntArray]:
         """Reads of tags by the antennas of adjacent locations (weaker, rarer)."""
         pairs = [(i, port) for i, k in enumerate(keys) for port in self._adj_ports[k]]
@@ -214,9 +250,11 @@ class ReaderDevice:
         slots = np.fromiter((self._slot_of_port[p] for _, p in pairs), np.int64, len(pairs))
         tag = idx[rows]
         p_x = (
-            p_tag[rows] * self._cross * self._tag_cross[tag] * self._occlusion_factor(slots, t0_ms)
+            p_tag[rows]
+            * (self._cross * self._tag_cross[tag])[:, None]
+            * self._occlusion_factor(slots, at_ms)
         )
-        return self._reads(tag, slots, p_x, self._tag_margin[tag], rounds, live)
+        return self._reads(tag, slots, p_x, self._tag_margin[tag], live)
 
     def _reads(
         self,
@@ -224,26 +262,28 @@ class ReaderDevice:
         slots: IntArray,
         p: FloatArray,
         loss_db: FloatArray,
-        rounds: int,
         live: npt.NDArray[np.bool_],
     ) -> tuple[IntArray, IntArray, IntArray, FloatArray, IntArray]:
-        """Binomial reads per (tag, antenna slot): (tag, slot, n, rssi, last round index)."""
+        """Reads per (tag, antenna slot) from p per (row, round): (tag, slot, n, rssi, last
+        round index)."""
         rng = self._rng
-        n = rng.binomial(rounds, np.clip(p, 0.0, 1.0)) * live[slots]
+        hits = (rng.random(p.shape) < p) & live[slots][:, None]
+        n = hits.sum(axis=1)
         hit = n > 0
-        tag, slots, n, p, loss_db = tag[hit], slots[hit], n[hit], p[hit], loss_db[hit]
+        tag, slots, n, loss_db, hits = tag[hit], slots[hit], n[hit], loss_db[hit], hits[hit]
         ref, sigma, _ = self._rssi
         fading = rng.normal(0.0, sigma, len(n)) + sigma * np.log(n) * 0.5
         rssi = ref + self._offset[tag] - loss_db + fading
-        trailing = np.minimum(rng.geometric(np.maximum(p, 1e-6)) - 1, rounds - n)
-        return tag, slots, n.astype(np.int64), rssi, (rounds - 1 - trailing).astype(np.int64)
+        rounds = hits.shape[1]
+        last = rounds - 1 - np.argmax(hits[:, ::-1], axis=1)
+        return tag, slots, n.astype(np.int64), rssi, last.astype(np.int64)
 
     def _assemble(
         self,
         t0_ms: int,
         t1_ms: int,
         ants: list[int],
-        rounds: int,
+        at_ms: FloatArray,
         *parts: tuple[IntArray, IntArray, IntArray, FloatArray, IntArray],
     ) -> ReaderFrame:
         tag = np.concatenate([p[0] for p in parts])
@@ -251,8 +291,7 @@ class ReaderDevice:
         n = np.concatenate([p[2] for p in parts])
         rssi = np.concatenate([p[3] for p in parts])
         last = np.concatenate([p[4] for p in parts])
-        step = (t1_ms - t0_ms) / rounds
-        ts = np.minimum(t0_ms + ((last + 0.5) * step).astype(np.int64), t1_ms - 1)
+        ts = np.clip(at_ms[last].astype(np.int64), t0_ms, t1_ms - 1)
         ports = np.asarray(self._ports, dtype=np.int64)[slots]
         epcs = self._tag_epc
         return ReaderFrame(

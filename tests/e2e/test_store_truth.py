@@ -2,7 +2,8 @@
 
 A simulated store with near-perfect readers runs 20 minutes of store time as fast as the
 chain can take it. The stock the API reports, as of each of the simulator's checkpoints, must
-equal the simulator's ground truth, also when the broker goes away for a while mid-run (the
+equal the simulator's ground truth (but for the cells a true movement changes within a second of
+the checkpoint: a reader dates a departure only to within its read interval; they are few), also when the broker goes away for a while mid-run (the
 edge's spool holds what it could not publish and replays it).
 """
 
@@ -17,7 +18,7 @@ import psycopg
 import pytest
 from support.services import wait_for
 from support.store_run import running_store
-from support.truth import api_stock, checkpoints, differences
+from support.truth import api_stock, cells_changing_near, checkpoints, differences
 from support.wire import T0_MS
 
 from shelfsense.runtime import MqttBroker
@@ -65,6 +66,7 @@ def test_api_stock_equals_the_simulators_truth(
         ]
         assert len(marks) >= 5
         wrong = {}
+        compared = skipped = 0
         with httpx.Client(
             base_url=f"http://127.0.0.1:{store.api_port}/api/v1",
             headers={"Authorization": f"Bearer {token}"},
@@ -72,9 +74,20 @@ def test_api_stock_equals_the_simulators_truth(
         ) as client:
             wait_for(lambda: client.get("/health").status_code == 200, what="the API")
             for mark in marks:
-                at = dt.datetime.fromtimestamp(mark.ts_ms / 1000, tz=dt.UTC).isoformat()
+                # a checkpoint holds the records *before* its ts; `?at=` includes movements at
+                # `at` itself (the contract's "as of"): ask for the millisecond before
+                at_ms = mark.ts_ms - 1
+                at = dt.datetime.fromtimestamp(at_ms / 1000, tz=dt.UTC).isoformat()
                 rows = client.get("/sites/demo-store/stock", params={"at": at}).json()
-                diff = differences(mark.stock, api_stock(rows))
+                near = cells_changing_near(store.truth, mark.ts_ms)  # below the reads' resolution
+                skipped += len(near)
+                compared += len(set(mark.stock) - near)
+                diff = {
+                    k: v
+                    for k, v in differences(mark.stock, api_stock(rows)).items()
+                    if k not in near
+                }
                 if diff:
                     wrong[at] = diff
         assert not wrong, f"{len(wrong)} of {len(marks)} checkpoints differ: {wrong}"
+        assert compared > 20 * skipped, (compared, skipped)

@@ -8,40 +8,14 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable, Iterator
 from multiprocessing.synchronize import Event
 from pathlib import Path
 
 import pytest
+from support.spools import OpenSpool, payload_with
 
 from edge.errors import SpoolLocked
-from edge.spool import MemorySpool, Spool, SqliteSpool
-
-OpenSpool = Callable[[], Spool]
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def open_spool(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OpenSpool]:
-    """A factory: calling it again 'restarts' (SQLite: closes and reopens the same file)."""
-    opened: list[Spool] = []
-    memory = MemorySpool()
-
-    def factory() -> Spool:
-        if request.param == "memory":
-            return memory
-        for spool in opened:
-            spool.close()
-        opened.clear()
-        opened.append(SqliteSpool(tmp_path / "edge.spool.sqlite"))
-        return opened[0]
-
-    yield factory
-    for spool in opened:
-        spool.close()
-
-
-def payload_with(seq: int) -> bytes:
-    return b'{"seq":%d}' % seq
+from edge.spool import SqliteSpool
 
 
 def test_append_assigns_seq_per_stream_from_zero_and_stores_the_payload_built_with_it(

@@ -37,6 +37,21 @@ def movement_times(path: Path) -> list[int]:
     return times
 
 
+def cells_changing_near(path: Path, ts_ms: int, margin_ms: int = 1000) -> set[str]:
+    """The "sku|location" cells with a true movement within margin_ms of ts_ms: a reader dates
+    a departure between its last read and the next round it would have answered, so a movement
+    that happens at a checkpoint's very moment can be reported on either side of it."""
+    cells: set[str] = set()
+    for line in path.read_text().splitlines():
+        record = json.loads(line)
+        if "sku" not in record or abs(int(record["ts"]) - ts_ms) > margin_ms:
+            continue
+        for key in ("from", "to", "location"):
+            if record.get(key):
+                cells.add(f"{record['sku']}|{record[key]}")
+    return cells
+
+
 def api_stock(rows: list[dict[str, Any]]) -> dict[str, int]:
     return {f"{r['sku']}|{r['location']}": int(r["qty"]) for r in rows if int(r["qty"])}
 

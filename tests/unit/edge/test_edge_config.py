@@ -33,7 +33,7 @@ def test_defaults_and_values_from_settings(tmp_path: Path) -> None:
     assert (config.mqtt_url, config.mqtt_prefix) == ("mqtt://broker:1884", "acme")
     assert config.spool_path == tmp_path / "spool/gw-1.sqlite"
     assert (config.batch_ms.rfid, config.batch_ms.weight, config.batch_ms.env) == (
-        1000,
+        500,
         1000,
         60000,
     )

@@ -61,3 +61,42 @@ def test_outages_drop_batches_and_antennas() -> None:
     assert 0 < sum(f is None for f in frames) < 3000
     assert any(f is not None and f.ants != [1, 2] for f in frames)
     assert all(set(f.ant) <= set(f.ants) for f in frames if f is not None)
+
+
+def _read_share(batch_ms: int) -> float:
+    """Share of tag-rounds read in 10 minutes of p = 1 tags under frequent short deep fades."""
+    reader = _reader(
+        read_prob=(1.0, 1.0),
+        cross_read_rate=0.0,
+        burst_fade_rate_per_h=0.0,
+        tag_fade_rate_per_h=600.0,
+        tag_fade_mean_s=0.3,
+        rounds_per_s=10.0,
+    )
+    frames = [reader.frame(t, t + batch_ms, TAGS) for t in range(0, 600_000, batch_ms)]
+    reads = sum(sum(f.n) for f in frames if f is not None)
+    return reads / (len(TAGS) * 600 * 10)
+
+
+def test_fades_do_the_same_to_reads_whatever_the_batch_length() -> None:
+    """Fades start and end between rounds, not at batch starts: a 0.3 s fade costs ~3 rounds
+    whether the gateway cuts 250 ms or 1 s batches (a fade every 6 s, faded p = 0.1: about
+    1 - 0.9 * 0.3 / 6.3 of the rounds are read; when fades started at batch starts and lasted
+    whole batches, 1 s batches lost four times as many rounds)."""
+    short, long_ = _read_share(250), _read_share(1000)
+    assert abs(short - long_) < 0.01
+    assert 0.94 < short < 0.97
+
+
+def test_rounds_keep_a_steady_cadence_across_batches() -> None:
+    """A p = 1 tag is read once per round: 2 or 3 times per 250 ms batch, 10 per second."""
+    reader = _reader(read_prob=(1.0, 1.0), cross_read_rate=0.0, burst_fade_rate_per_h=0.0,
+                     tag_fade_rate_per_h=0.0, rounds_per_s=10.0)  # fmt: skip
+    epc = next(iter(TAGS))
+    counts = []
+    for t in range(0, 4000, 250):
+        f = reader.frame(t, t + 250, {epc: "a"})
+        assert f is not None
+        counts.append(f.n[f.epc.index(epc)])
+    assert set(counts) <= {2, 3}
+    assert sum(counts) == 40

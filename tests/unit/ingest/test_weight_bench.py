@@ -34,3 +34,11 @@ def test_quick_bench_tracker_beats_the_baseline_on_f1() -> None:
     assert all(r.tracker.drift_false_per_24h == 0 for r in target)
     table = bench.format_table(rows)
     assert "ScaleTracker" in table and "AutoCheckout" in table
+
+
+def test_bank_throughput_runs_and_takes_the_kernels() -> None:
+    bench = _bench()
+    rate = bench.bank_throughput(10.0, scales=12, total_s=40, traces=3)
+    assert rate.samples_per_s > 0
+    assert rate.quiet_share + rate.run_share + rate.tracker_share == pytest.approx(1.0)
+    assert rate.quiet_share > 0.5 and rate.tracker_share < 0.2
