@@ -19,7 +19,10 @@ rate, both detectors fed the same simulated scale (firmware_sim ScaleDevice) in 
   leans per hour.
 - *throughput*: samples per second through ``ScaleTracker.feed`` on one core, by batch size; and
   through ``ScaleBank.feed_many`` (``ingest.weight_bank``) for 1000 scales fed one call per second
-  of store time, with the share of batches each of its paths took.
+  of store time, with the share of batches each of its paths took. The bank is fed through its
+  one public entry, ``feed_many``, with plain lists of ``(scale_id, t0_ms, hz, grams)`` batches:
+  the call is checked as a whole and the quiet batches of the scales it holds are stepped in its
+  arrays (``held``: the share of all batches stepped there, part of the quiet kernel's).
 """
 
 from __future__ import annotations
@@ -286,6 +289,7 @@ def throughput(batch_s: float, hz: float, *, total_s: int = 600, seed: int = 7) 
 class BankRate:
     samples_per_s: float
     quiet_share: float  # of the batches: stepped by the bank's quiet kernel
+    held_share: float  # ... of them, from and into the bank's arrays (its held scales)
     run_share: float  # ... by its run kernels (motions, 80 Hz batches of more than 32 samples)
     tracker_share: float  # ... by their own ScaleTracker
 
@@ -293,8 +297,9 @@ class BankRate:
 def bank_throughput(
     hz: float, *, scales: int = 1000, total_s: int = 600, seed: int = 7, traces: int = 50
 ) -> BankRate:
-    """Samples per second through ``ScaleBank.feed_many``, one call per second of store time
-    with a 1 s batch of every scale. Each scale has the mix of ``throughput`` (20 hand motions
+    """Samples per second through ``ScaleBank.feed_many`` (plain lists of batches, as a gateway
+    sends them: no other entry), one call per second of store time with a 1 s batch of every
+    scale. Each scale has the mix of ``throughput`` (20 hand motions
     from 20 s on, vibration and leans) from one of ``traces`` seeds, starting at its own offset
     in the first 20 s; best of three."""
     per = round(hz)
@@ -324,6 +329,7 @@ def bank_throughput(
     return BankRate(
         samples_per_s=total * per / best_s,
         quiet_share=bank.quiet_batches / total,
+        held_share=bank.held_batches / total,
         run_share=bank.run_batches / total,
         tracker_share=bank.tracker_batches / total,
     )
@@ -385,7 +391,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"throughput, ScaleBank of 1000 scales, 1 s batches at {hz:g} Hz: "
             f"{bank.samples_per_s / 1e6:.2f} M samples/s (batches: quiet kernel "
-            f"{100 * bank.quiet_share:.0f}%, run kernels {100 * bank.run_share:.0f}%, "
+            f"{100 * bank.quiet_share:.0f}% (held {100 * bank.held_share:.0f}%), run kernels "
+            f"{100 * bank.run_share:.0f}%, "
             f"trackers {100 * bank.tracker_share:.0f}%)"
         )
     print(f"({'quick' if args.quick else 'full'} run, {time.perf_counter() - begin:.0f} s)")

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ingest.reconcile import Disagreement, due
 from shelfsense.alerting import AlertType, RuleSettings, subject
 from shelfsense.domain import Severity, StockState
 from shelfsense.lots import LotStatus, lot_status
@@ -98,6 +99,7 @@ class SiteFacts:
     devices: tuple[DeviceFact, ...] = ()
     gateways: tuple[GatewayFact, ...] = ()
     misplaced: tuple[TagFact, ...] = ()
+    mismatches: tuple[Disagreement, ...] = ()  # weight shelves whose count RFID contradicts
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +254,22 @@ def _misplaced(facts: SiteFacts, rule: RuleSettings, open_: frozenset[str]) -> I
             yield Desired(AlertType.MISPLACED, key, rule.severity, since_ms, details, location, sku)
 
 
+def _count_mismatch(
+    facts: SiteFacts, rule: RuleSettings, open_: frozenset[str]
+) -> Iterable[Desired]:
+    """A weight shelf's count and the RFID tags on it differ for after_s; clears once they
+    agree or either side cannot tell (``ingest.reconcile``)."""
+    after_s = rule.number("after_s")
+    for d in facts.mismatches:
+        key = subject(location=d.location, sku=d.sku)
+        if key not in open_ and not due([d], facts.event_ms, after_s):
+            continue
+        details = {"weight_units": d.weight_units, "rfid_units": d.rfid_units, "epcs": d.epcs}
+        yield Desired(
+            AlertType.COUNT_MISMATCH, key, rule.severity, d.since_ms, details, d.location, d.sku
+        )
+
+
 # -- expiry ---------------------------------------------------------------------------------
 def _expiry(kind: AlertType, wanted: LotStatus) -> Evaluate:
     def evaluate(facts: SiteFacts, rule: RuleSettings, open_: frozenset[str]) -> Iterable[Desired]:
@@ -347,6 +365,9 @@ ALERT_RULES: tuple[AlertRule, ...] = (
     AlertRule(AlertType.REORDER_POINT, _reorder_point, significant=("qty",)),
     AlertRule(AlertType.STOCK_UNKNOWN, _unknown_stock),
     AlertRule(AlertType.MISPLACED, _misplaced, significant=("count",)),
+    AlertRule(
+        AlertType.COUNT_MISMATCH, _count_mismatch, significant=("weight_units", "rfid_units")
+    ),
     AlertRule(
         AlertType.EXPIRING_SOON,
         _expiry(AlertType.EXPIRING_SOON, LotStatus.EXPIRING),

@@ -39,10 +39,12 @@ from ingest.catalog import SiteCatalog
 from ingest.coldchain import TempRange
 from ingest.effects import MovementRow, TagPosition
 from ingest.lots import LotQty, on_shelf
+from ingest.ownership import scale_cells
 from ingest.partition import Partition
+from ingest.reconcile import CellCounts, Reconciler
 from ingest.stockbook import StockBook
 from shelfsense.alerting import AlertType, RuleSettings, effective_rules
-from shelfsense.domain import MovementKind, MovementSource
+from shelfsense.domain import DeviceKind, MovementKind, MovementSource
 from shelfsense.lots import expires_at_ms
 
 _SIGNIFICANT = {r.type: r.significant for r in RULES_BY_TYPE.values()}
@@ -54,11 +56,17 @@ class SiteTags:
     def __init__(self) -> None:
         self.positions: dict[str, tuple[str | None, str, int]] = {}
         self.misplaced: dict[str, TagFact] = {}
+        self.changed_ms: dict[tuple[str, str], int] = {}  # (sku, location): a tag came or went
 
     def move(
         self, catalog: SiteCatalog, epc: str, sku: str | None, location: str | None, since_ms: int
     ) -> None:
         self.misplaced.pop(epc, None)
+        old = self.positions.get(epc)
+        for cell in ((old[0], old[1]) if old else None, (sku, location)):
+            if cell is not None and cell[0] is not None and cell[1] is not None:
+                key = (cell[0], cell[1])
+                self.changed_ms[key] = max(self.changed_ms.get(key, 0), since_ms)
         if location is None:
             self.positions.pop(epc, None)
             return
@@ -77,6 +85,7 @@ class Alerting:
         self.tags: dict[str, SiteTags] = {}
         self.weight_lots: dict[str, list[WeightLot]] = {}
         self.tagged_lots: dict[str, list[TaggedLot]] = {}
+        self.reconcilers: dict[str, Reconciler] = {}  # weight shelves vs RFID, per site
         self.wall_ms = 0  # wall time of the last refresh (the lots' horizon)
 
     # -- loading --------------------------------------------------------------------------
@@ -180,6 +189,11 @@ class Alerting:
                 GatewayFact(p.gateway, p.offline_since_ms, p.watermark_ms) for p in parts
             ),
             misplaced=tuple(board.misplaced.values()),
+            mismatches=tuple(
+                self.reconcilers.setdefault(site, Reconciler()).update(
+                    _scale_vs_rfid(catalog, book, board, parts), event_ms
+                )
+            ),
         )
 
     def _lots(
@@ -219,6 +233,34 @@ def _cells(catalog: SiteCatalog, book: StockBook) -> Iterable[CellFact]:
         yield CellFact(
             sku, location, cell.qty, cell.state, cell.updated_ms, info.min_qty, info.sku == sku
         )
+
+
+def _scale_vs_rfid(
+    catalog: SiteCatalog, book: StockBook, board: SiteTags, parts: Sequence[Partition]
+) -> list[CellCounts]:
+    """Both counts of every scale-counted cell that some reader watches, and when either last
+    changed (the scale's count: its cell; RFID: a tag of the sku came or went there)."""
+    owned = scale_cells(catalog)
+    if not owned:
+        return []
+    epcs: dict[tuple[str, str], frozenset[str] | None] = {}
+    for part in parts:
+        for cell, seen in part.rfid_epcs(owned).items():
+            known = epcs.get(cell, frozenset())
+            epcs[cell] = None if seen is None or known is None else known | seen
+    units: dict[tuple[str, str], int | None] = {}
+    by_gateway = {p.gateway: p for p in parts}
+    for d in catalog.devices.values():
+        if d.kind != DeviceKind.WEIGHT or d.sku is None or d.location is None:
+            continue
+        scale_part = by_gateway.get(d.gateway_id)
+        units[(d.sku, d.location)] = scale_part.scale_units(d.device_id) if scale_part else None
+    found = []
+    for (sku, loc), seen in epcs.items():
+        counted = book.cell(sku, loc)
+        changed_ms = max(counted.updated_ms if counted else 0, board.changed_ms.get((sku, loc), 0))
+        found.append(CellCounts(sku, loc, units.get((sku, loc)), seen, changed_ms))
+    return found
 
 
 def _temps(extras: SiteExtras, parts: Sequence[Partition]) -> Iterable[TempFact]:

@@ -59,6 +59,16 @@ class SiteCatalog:
     locations: Mapping[str, LocationInfo] = field(default_factory=dict)
     products: Mapping[str, ProductInfo] = field(default_factory=dict)
     sku_by_gtin: Mapping[str, str] = field(default_factory=dict)
+    # (sku, location) cells a weight shelf counts (see ingest.ownership), derived once
+    scale_cells: frozenset[tuple[str, str]] = field(init=False, default=frozenset())
+
+    def __post_init__(self) -> None:
+        cells = frozenset(
+            (d.sku, d.location)
+            for d in self.devices.values()
+            if d.kind == DeviceKind.WEIGHT and d.sku is not None and d.location is not None
+        )
+        object.__setattr__(self, "scale_cells", cells)
 
     def holds_stock(self, location: str | None) -> bool:
         info = self.locations.get(location) if location else None

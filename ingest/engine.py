@@ -21,13 +21,13 @@ from ingest.alerting import Alerting
 from ingest.catalog import SiteCatalog, catalog_versions, load_catalogs
 from ingest.config import IngestConfig
 from ingest.effects import Effects
+from ingest.ownership import book_effects
 from ingest.partition import Partition
 from ingest.pipeline import Accepted, LedgerEntry, PartitionKey, apply, ledger_entry, route
 from ingest.replay import replay_partition
 from ingest.stockbook import StockBook
 from ingest.store import Store
 from ingest.subscriber import Received
-from shelfsense.domain import MovementSource
 from shelfsense.wire import (
     GatewayStatus,
     RfidBatch,
@@ -268,17 +268,7 @@ class Engine:
         self._book_effects(site, effects, entry.t1_ms)
 
     def _book_effects(self, site: str, effects: Effects, ts_ms: int) -> None:
-        book, catalog = self.books[site], self.catalogs[site]
-        for m in effects.movements:
-            if m.source != MovementSource.RFID or m.sku is None:
-                continue
-            if catalog.holds_stock(m.from_location):
-                book.add(m.sku, m.from_location, -1, m.ts_ms)  # type: ignore[arg-type]
-            if catalog.holds_stock(m.to_location):
-                book.add(m.sku, m.to_location, +1, m.ts_ms)  # type: ignore[arg-type]
-        for count in effects.scale_counts:
-            if count.units is not None:
-                book.set_qty(count.sku, count.location, count.units, count.ts_ms)
+        book_effects(self.books[site], self.catalogs[site], effects)
         self._restate_observability(site, ts_ms)
 
     def _restate_observability(self, site: str, ts_ms: int) -> None:

@@ -8,7 +8,7 @@ the caller just ignores the effects it already wrote).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -17,6 +17,7 @@ from ingest.catalog import DeviceInfo, SiteCatalog
 from ingest.coldchain import ColdChain, TempRange
 from ingest.effects import Effects, MovementRow, ScaleCount, TagPosition
 from ingest.rfid import AntennaSpec, PortalSide, TagMovement, TagTracker, TrackerConfig
+from ingest.stockbook import CellKey
 from ingest.weight import ScaleConfig, ScaleState, ScaleTracker, WeightEvent, WeightEventKind
 from shelfsense.domain import DeviceKind, MovementKind, MovementSource
 from shelfsense.epc import decode_epc
@@ -50,6 +51,7 @@ class Partition:
         self._catalog = catalog
         self._tracker_config = tracker_config
         self.tags = TagTracker(tracker_config, antenna_specs(catalog, gateway))
+        self._rfid_locations = frozenset(a.location for a in antenna_specs(catalog, gateway))
         self.scales: dict[str, ScaleTracker] = {}
         self.first_ms = 0  # event time of the first batch (0: none yet)
         self.watermark_ms = 0  # the latest event time any device of the partition reported
@@ -141,6 +143,27 @@ class Partition:
                 found.add(device.location)
         return found
 
+    def scale_units(self, device_id: str) -> int | None:
+        """What a weight shelf of this partition counts now; None while it cannot tell."""
+        tracker = self.scales.get(device_id)
+        if tracker is None or tracker.state == ScaleState.UNKNOWN:
+            return None
+        return tracker.units
+
+    def rfid_epcs(self, cells: Iterable[CellKey]) -> dict[CellKey, frozenset[str] | None]:
+        """Per (sku, location) cell that this partition's readers watch: the EPCs of that sku
+        confirmed there, or None while the location is not observable."""
+        watched = {cell for cell in cells if cell[1] in self._rfid_locations}
+        if not watched:
+            return {}
+        blind = self.tags.unobservable_locations()
+        found: dict[CellKey, set[str]] = {cell: set() for cell in watched}
+        for epc, location in self.tags.present().items():
+            cell = (self._cached_sku(epc) or "", location)
+            if cell in found:
+                found[cell].add(epc)
+        return {c: None if c[1] in blind else frozenset(epcs) for c, epcs in found.items()}
+
     # -- snapshots ------------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
         return {
@@ -191,16 +214,19 @@ class Partition:
 
     def _sku_of(self, epc: str, effects: Effects) -> str | None:
         """The tag's sku; None for an SGTIN of no known product; NOT_SGTIN for any other EPC."""
-        if epc in self._sku_by_epc:
-            sku = self._sku_by_epc[epc]
-        else:
-            info = decode_epc(epc)
-            sku = NOT_SGTIN if info is None else self._catalog.sku_by_gtin.get(info.gtin)
-            self._sku_by_epc[epc] = sku
+        sku = self._cached_sku(epc)
         if sku == NOT_SGTIN and len(effects.unknown_epcs) < _EXAMPLE_LIMIT:
             effects.unknown_epcs.append(epc)
         elif sku is None:
             effects.unknown_products += 1
+        return sku
+
+    def _cached_sku(self, epc: str) -> str | None:
+        if epc in self._sku_by_epc:
+            return self._sku_by_epc[epc]
+        info = decode_epc(epc)
+        sku = NOT_SGTIN if info is None else self._catalog.sku_by_gtin.get(info.gtin)
+        self._sku_by_epc[epc] = sku
         return sku
 
     def _tag_effects(self, moves: list[TagMovement], device_id: str, effects: Effects) -> None:

@@ -5,7 +5,8 @@ A traversal is the run of one tag's reads on one portal's antennas; it ends afte
 time weighted by n and by linear RSSI power, so the true side (strong) outweighs the cross-read
 from the other side (weak). Inside before outside is an exit, outside before inside an entry.
 With one side only, the tag's history decides: a tag the store knows leaves, an unknown one enters
-(a tag that went out is unknown again).
+(a tag that went out is unknown again). The order of the centroids overrules that history only
+when it is clear: centroids at least `_MIN_GAP_MS` apart and each side heard at least twice.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ingest.rfid_state import Device, Tag
 from ingest.rfid_types import PortalSide, TagMoveKind, TagMovement, TagState, TrackerConfig
 
 _MIN_GAP_MS = 150.0  # centroid gaps below this do not overrule the tag's history
+_MIN_SIDE_READS = 2  # nor does a side heard once (a cross-read from the other side's zone)
 
 
 class Traversal:
@@ -121,7 +123,7 @@ def decide(tr: Traversal, *, known_inside: bool) -> Crossing:
         )
         if (gap_ms > 0) == known_inside:
             return Crossing(known_inside, ts, min(0.999, 0.6 + 0.4 * strength), evidence)
-        if abs(gap_ms) < _MIN_GAP_MS:
+        if abs(gap_ms) < _MIN_GAP_MS or min(tr.n_in, tr.n_out) < _MIN_SIDE_READS:
             return Crossing(known_inside, ts, 0.5, evidence)
         return Crossing(gap_ms > 0, ts, min(0.95, 0.5 + 0.45 * strength), evidence)
     ts = (tr.first_ts_ms + tr.last_ts_ms) // 2

@@ -46,7 +46,9 @@ A batch that starts before the end of the previous one (overlap, replay out of o
 and counted in ``dropped_batches``. A short batch that stays in the band of a STABLE shelf (the
 common case) takes a plain-Python fast path (``weight_signal.quiet_track``) with bit-identical
 results. ``ingest.weight_bank.ScaleBank`` steps many trackers at once through the same methods
-(``_admit``, ``_in_band_ready``/``_commit_in_band``, ``_run_from``'s stretches), bit for bit.
+(``_admit``, ``_in_band_ready``/``_commit_in_band``, ``_run_from``'s stretches), bit for bit; it
+holds the quiet-path state of its STABLE scales in arrays between calls and writes it back into
+the tracker before anything else uses it.
 """
 
 from __future__ import annotations

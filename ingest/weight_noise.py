@@ -97,10 +97,21 @@ def bound_array(
     dof = np.where(learned, _DIFF_DOF * np.where(twice < n, twice, n), 1.0)  # 1.0: unused
     a = 2.0 / (9.0 * dof)
     base = 1.0 - a + -trust_z * np.sqrt(a)
-    low = np.array([x**3 for x in base.tolist()])
+    low = _cubes(base)
     low = np.where(low < _MIN_QUANTILE, _MIN_QUANTILE, low)
     bound: np.ndarray = np.where(learned, var_g2 / low, var_g2)
     return bound
+
+
+def _cubes(base: np.ndarray) -> np.ndarray:
+    """``x**3`` of every element in Python, once per distinct value (the scales of a bank mostly
+    share a tuning and a saturated estimate; 0.0 and -0.0 count as one: their cubes only differ
+    in the sign of a zero, which the floor at ``_MIN_QUANTILE`` replaces)."""
+    if base.size and (base == base[0]).all():
+        return np.full(base.size, base[0].item() ** 3)
+    distinct, inverse = np.unique(base, return_inverse=True)
+    cubes: np.ndarray = np.array([x**3 for x in distinct.tolist()])[inverse]
+    return cubes
 
 
 def add_stable_diffs_array(

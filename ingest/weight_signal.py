@@ -20,6 +20,7 @@ __all__ = [
     "Tracking",
     "chi2_ratio_quantile",
     "first_stable_window",
+    "fsum_rows",
     "moving_mean",
     "prefix_sums",
     "quiet_track",
@@ -121,6 +122,46 @@ def sum_sq_diffs(seg: FloatArray) -> tuple[float, int]:
     if d.size <= EXACT_SUM_MAX:
         return math.fsum((d * d).tolist()), d.size
     return float(np.dot(d, d)), d.size
+
+
+def fsum_rows(x: FloatArray) -> FloatArray:
+    """``math.fsum`` of every row of a 2-D array of non-negative terms, bit for bit.
+
+    A compensated sum along the rows (Knuth's TwoSum: the float sum ``s`` plus the exact
+    rounding errors of its additions, summed in ``c``, is the exact sum ``T``), rounded once:
+    ``r = s + c`` with ``s + c == r + t`` exactly. ``c`` is off the exact sum of the errors by at
+    most ``bound`` (recursive summation: (k - 1) u times the sum of their sizes), so ``T`` lies
+    within ``t +- bound`` of ``r``; where that interval is strictly inside the half gaps to
+    ``r``'s neighbours, ``r`` is the correctly rounded ``T``, which is what ``math.fsum``
+    returns. Other rows (near a tie, tiny, huge or not finite) go through ``math.fsum``."""
+    rows, cols = x.shape
+    if cols == 0:
+        return np.zeros(rows)
+    cols_first = np.ascontiguousarray(x.T)
+    with np.errstate(all="ignore"):  # rows that overflow go through math.fsum
+        s = cols_first[0].copy()
+        c, size, t, bb, e = (np.zeros(rows) for _ in range(5))
+        for b in cols_first[1:]:
+            np.add(s, b, out=t)  # TwoSum(s, b): t + e == s + b
+            np.subtract(t, s, out=bb)
+            np.subtract(b, bb, out=e)
+            np.subtract(t, bb, out=bb)
+            np.subtract(s, bb, out=bb)
+            np.add(bb, e, out=e)
+            s, t = t, s
+            c += e
+            size += np.abs(e)
+        r: FloatArray = s + c
+        bb = r - s  # TwoSum(s, c): r + t == s + c
+        t = (s - (r - bb)) + (c - bb)
+        bound = size * (2.0 * cols * 2.0**-53)
+        up = np.nextafter(r, np.inf) - r
+        down = r - np.nextafter(r, -np.inf)
+        sure = (t + bound < up / 2) & (t - bound > -down / 2) & (r > 2.0**-900) & (r < 2.0**1000)
+    sure |= (s == 0.0) & (size == 0.0)  # all zeros (non-negative terms that sum to 0.0)
+    for i in np.flatnonzero(~sure).tolist():
+        r[i] = math.fsum(x[i].tolist())
+    return r
 
 
 def quiet_track(

@@ -8,7 +8,8 @@ next to the engine (``ingest.alert_rules``), keyed by the same ``AlertType``.
 
 Subjects name what an alert concerns; one open alert exists per (site, type, subject):
 
-    location:floor/aisle-1/shelf-1|sku:PASTA-500    low_stock, out_of_stock, misplaced
+    location:floor/aisle-1/shelf-1|sku:PASTA-500    low_stock, out_of_stock, misplaced,
+                                                    count_mismatch
     sku:PASTA-500                                   reorder_point
     lot:17|location:floor/cooler-1                  expiring_soon, expired
     location:floor/cooler-1                         temp_excursion, stock_unknown
@@ -42,6 +43,7 @@ class AlertType(StrEnum):
     GATEWAY_OFFLINE = "gateway_offline"
     STOCK_UNKNOWN = "stock_unknown"
     MISPLACED = "misplaced"
+    COUNT_MISMATCH = "count_mismatch"
 
 
 class AlertEventKind(StrEnum):
@@ -134,6 +136,13 @@ RULE_SPECS: tuple[RuleSpec, ...] = (
         "tags of another product on a location with a planogram, there for after_s",
         Severity.INFO,
         after_s=120,
+    ),
+    _spec(
+        AlertType.COUNT_MISMATCH,
+        "a weight shelf's count and the RFID tags of its product confirmed on it differ for "
+        "after_s (weight sets the stock); clears once they agree or either cannot tell",
+        Severity.WARNING,
+        after_s=30,
     ),
 )
 SPECS_BY_TYPE: Mapping[AlertType, RuleSpec] = {s.type: s for s in RULE_SPECS}

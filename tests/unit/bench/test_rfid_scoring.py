@@ -56,3 +56,15 @@ def test_a_departure_and_an_arrival_told_as_one_move_is_one_event() -> None:
     )
     s = score(world, [_told(TagMoveKind.MOVE, 1_010, A, B)], 0, {})
     assert (s.precision, s.recall, s.n_true) == (1.0, 1.0, 1)
+
+
+def test_a_false_departure_is_spurious_even_when_the_tag_really_leaves_later() -> None:
+    world = _world(Truth(EPC, "depart", T0 + 1_000_000, A, None))
+    told = [
+        _told(TagMoveKind.DEPART, 500, A, None),  # a fade, not a departure
+        _told(TagMoveKind.ARRIVE, 503, None, A),
+        _told(TagMoveKind.DEPART, 1_001, A, None),  # the real one
+    ]
+    s = score(world, told, 0, {})
+    assert s.recall == 1.0 and s.n_pred == 3
+    assert s.spurious_per_1k_h == s.false_per_1k_h > 0.0

@@ -160,6 +160,24 @@ def test_portal_outside_then_inside_is_an_entry() -> None:
     assert store.tracker.tag_state(EPC) is TagState.GONE
 
 
+def test_one_late_read_on_the_outside_does_not_turn_a_new_tags_entry_into_an_exit() -> None:
+    """An unknown tag heard nine times inside and once, a little later, outside (a cross-read
+    from the inside zone) entered: one read on a side does not overrule the tag's history."""
+    store = Store()
+    store.batch(0, [(EPC, 1, -50.0, 9)], device="door", ants=(1, 2))
+    store.batch(1, [(EPC, 2, -66.0, 1)], device="door", ants=(1, 2))
+    store.run(range(2, 6), [], device="door", ants=(1, 2))
+    assert store.kinds() == [TagMoveKind.ENTRY]
+
+
+def test_a_clear_inside_then_outside_order_makes_even_a_new_tag_exit() -> None:
+    store = Store()
+    store.batch(0, [(EPC, 1, -50.0, 4)], device="door", ants=(1, 2))
+    store.batch(1, [(EPC, 2, -50.0, 4)], device="door", ants=(1, 2))
+    store.run(range(2, 6), [], device="door", ants=(1, 2))
+    assert store.kinds() == [TagMoveKind.EXIT]
+
+
 def test_snapshot_round_trips_through_json() -> None:
     store = Store()
     store.run(range(30), [(EPC, 1, -50.0, 3), (EPC, 2, -60.0, 1)])

@@ -12,8 +12,9 @@ by ``repr``: == would let -0.0 pass for 0.0.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 from unittest.mock import patch
 
 import numpy as np
@@ -26,7 +27,13 @@ from firmware_sim.devices.scale import ScaleDevice
 from ingest.weight import ScaleConfig, ScaleTracker, WeightEvent
 from ingest.weight_bank import Batch, ScaleBank, _first_still, _window_variance
 from ingest.weight_noise import NoiseEstimate, NoiseTuning, add_stable_diffs_array, bound_array
-from ingest.weight_signal import first_stable_window, prefix_sums, smoothed, window_variance
+from ingest.weight_signal import (
+    first_stable_window,
+    fsum_rows,
+    prefix_sums,
+    smoothed,
+    window_variance,
+)
 
 TARE_G = 1500.0
 
@@ -166,14 +173,23 @@ def _feed_alone(
     return trackers, events
 
 
+_Peek = Callable[[ScaleBank, dict[str, int]], None]
+
+
 def _feed_bank(
-    rng: np.random.Generator, configs: dict[str, ScaleConfig], ops: Sequence[_Op], call_size: int
+    rng: np.random.Generator,
+    configs: dict[str, ScaleConfig],
+    ops: Sequence[_Op],
+    call_size: int,
+    peek: _Peek | None = None,
 ) -> tuple[ScaleBank, dict[str, list[WeightEvent]]]:
-    """The operations in calls of feed_many of random sizes around call_size."""
+    """The operations in calls of feed_many of random sizes around call_size; ``peek`` is
+    called after every call with the number of operations applied so far, by scale."""
     bank = ScaleBank()
     for sid, cfg in configs.items():
         bank.add(sid, cfg)
     events: dict[str, list[WeightEvent]] = {sid: [] for sid in configs}
+    applied = dict.fromkeys(configs, 0)
     call: list[Batch] = []
     limit = int(rng.integers(1, 2 * call_size + 1))
 
@@ -181,12 +197,17 @@ def _feed_bank(
         for sid, found in bank.feed_many(call).items():
             assert found, "only scales with events are listed"
             events[sid] += found
+        for batch in call:
+            applied[batch[0]] += 1
         call.clear()
+        if peek is not None:
+            peek(bank, applied)
 
     for op in ops:
         if isinstance(op, _Silent):
             flush()
             bank.mark_silent(op.scale_id, op.now_ms)
+            applied[op.scale_id] += 1
             continue
         call.append((op.scale_id, op.t0_ms, op.hz, op.grams))
         if len(call) >= limit:
@@ -250,6 +271,90 @@ def test_bank_equals_trackers_fed_one_by_one(
     _assert_same(bank, bank_events, trackers, events)
     if kernels_always and not rough:
         assert bank.quiet_batches > 0
+        assert bank.held_batches > 0  # stepped in the bank's arrays, not through the trackers
+
+
+def _snapshots_alone(configs: dict[str, ScaleConfig], ops: Sequence[_Op]) -> dict[str, list[str]]:
+    """The repr of every scale's snapshot after each of its operations (and before the first)."""
+    trackers = {sid: ScaleTracker(cfg) for sid, cfg in configs.items()}
+    snaps = {sid: [repr(t.snapshot())] for sid, t in trackers.items()}
+    for op in ops:
+        tracker = trackers[op.scale_id]
+        if isinstance(op, _Silent):
+            tracker.mark_silent(op.now_ms)
+        else:
+            tracker.feed(op.t0_ms, op.hz, op.grams)
+        snaps[op.scale_id].append(repr(tracker.snapshot()))
+    return snaps
+
+
+def _odd_types(rng: np.random.Generator, ops: list[_Op]) -> list[_Op]:
+    """Some batches with a numpy integer t0_ms or an int rate: the tracker keeps the objects it
+    is given (its snapshot shows them), so the bank's arrays must leave those to the trackers."""
+    out: list[_Op] = []
+    for op in ops:
+        r = rng.random()
+        if isinstance(op, _Feed) and r < 0.05:
+            op = _Feed(op.scale_id, cast(int, np.int64(op.t0_ms)), op.hz, op.grams)
+        elif isinstance(op, _Feed) and r < 0.1 and op.hz.is_integer():
+            op = _Feed(op.scale_id, op.t0_ms, int(op.hz), op.grams)
+        out.append(op)
+    return out
+
+
+@settings(max_examples=20)
+@given(seed=st.integers(0, 2**32 - 1), scales=st.integers(3, 8), odd=st.booleans())
+def test_held_scales_give_back_their_state_whenever_asked(
+    seed: int, scales: int, odd: bool
+) -> None:
+    """A tracker (and its snapshot) asked for between calls is current, whether the bank held
+    its scale or not, and asking changes nothing after; odd: some t0_ms are numpy integers and
+    some rates ints (bit-identical snapshots need them through the trackers)."""
+    rng = np.random.default_rng(seed)
+    configs: dict[str, ScaleConfig] = {}
+    per_scale = []
+    for i in range(scales):
+        sid = f"scale-{i}"
+        hz = float(rng.choice([10.0, 10.0, 20.0]))
+        unit_g = float(rng.choice([55.0, 180.0]))
+        configs[sid] = ScaleConfig(unit_weight_g=unit_g, tare_g=TARE_G)
+        trace = _trace(rng, hz, 60, unit_g, TARE_G)
+        per_scale.append(_ops(rng, sid, trace, hz, rough=bool(rng.random() < 0.3)))
+    ops = _interleave(rng, per_scale)
+    if odd:
+        ops = _odd_types(rng, ops)
+    snaps = _snapshots_alone(configs, ops)
+    peeked = 0
+
+    def peek(bank: ScaleBank, applied: dict[str, int]) -> None:
+        nonlocal peeked
+        if rng.random() < 0.3:
+            sid = f"scale-{int(rng.integers(0, scales))}"
+            assert repr(bank.tracker(sid).snapshot()) == snaps[sid][applied[sid]], sid
+            peeked += 1
+
+    trackers, events = _feed_alone(configs, ops)
+    with patch.object(ingest.weight_bank, "_MIN_QUIET", 1):
+        bank, bank_events = _feed_bank(rng, configs, ops, scales, peek)
+    _assert_same(bank, bank_events, trackers, events)
+    assert peeked > 0
+    assert bank.held_batches > 0
+
+
+def test_calls_are_checked_as_a_whole_unless_a_scale_comes_twice() -> None:
+    bank, call = _warm_bank()
+    bulk, held = bank.bulk_calls, bank.held_batches
+    bank.feed_many(call)
+    assert (bank.bulk_calls, bank.held_batches) == (bulk + 1, held + 5)
+    twice: list[Batch] = [
+        (sid, t0_ms + 1000, hz, np.asarray(grams) + 0.1) for sid, t0_ms, hz, grams in call
+    ]
+    bank.feed_many([*twice[:2], (call[0][0], call[0][1] + 2000, 10.0, twice[0][3])])
+    assert bank.bulk_calls == bulk + 1  # s0 twice: batch by batch, in rounds
+    mixed: list[Batch] = [(sid, t0_ms + 2000, hz, grams) for sid, t0_ms, hz, grams in twice[1:]]
+    mixed[0] = (mixed[0][0], mixed[0][1], 10.0, np.full(7, TARE_G + 100.0))
+    bank.feed_many(mixed)  # two sizes: two blocks, checked at once
+    assert bank.bulk_calls == bulk + 2
 
 
 def test_a_store_of_simulated_scales_takes_the_vectorised_paths() -> None:
@@ -290,6 +395,9 @@ def test_a_store_of_simulated_scales_takes_the_vectorised_paths() -> None:
     assert bank.quiet_batches > 0.3 * total
     assert bank.run_batches > 0.3 * total
     assert bank.tracker_batches < 0.15 * total
+    # the quiet batches mostly from and into the held arrays; most calls checked as a whole
+    assert bank.held_batches > 0.8 * bank.quiet_batches
+    assert bank.bulk_calls > 0
 
 
 # -- checks before anything changes ----------------------------------------------------------------
@@ -438,3 +546,69 @@ def test_first_still_rows_are_first_stable_window(seed: int, rows: int, m: int) 
     for i in range(rows):
         j = first_stable_window(sm[i], buf[i], earliests[i], hold, bands[i], var_maxes[i])
         assert ends[i] == j
+
+
+# -- exact sums, many rows at once -----------------------------------------------------------------
+
+
+def _fsum_cases(rng: np.random.Generator) -> np.ndarray:
+    rows, cols = int(rng.integers(1, 12)), int(rng.integers(1, 40))
+    kind = int(rng.integers(0, 5))
+    if kind == 0:  # squared differences of quantised samples
+        return np.asarray((np.round(rng.normal(0.0, 1.0, (rows, cols)) / 0.05) * 0.05) ** 2)
+    if kind == 1:  # powers of two: exact ties (1 + 2**-53 rounds to even)
+        return np.exp2(rng.integers(-60, 3, (rows, cols)).astype(np.float64))
+    if kind == 2:  # any scale, tiny and huge
+        scale = np.exp2(rng.integers(-1074, 1000, (rows, 1)).astype(np.float64))
+        return np.asarray(rng.random((rows, cols)) * scale)
+    if kind == 3:  # zeros
+        return np.where(rng.random((rows, cols)) < 0.6, 0.0, rng.random((rows, cols)))
+    return rng.random((rows, cols))
+
+
+@settings(max_examples=300)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_fsum_rows_is_math_fsum_bit_for_bit(seed: int) -> None:
+    x = _fsum_cases(np.random.default_rng(seed))
+    assert repr(fsum_rows(x).tolist()) == repr([math.fsum(row) for row in x.tolist()])
+
+
+def test_fsum_rows_rounds_ties_as_math_fsum() -> None:
+    tie = 2.0**-53
+    rows = [[1.0, tie, 0.0], [1.0, tie + 2.0**-100, 0.0], [1.0, tie, tie], [0.0] * 3]
+    rows.append([1.0, tie, 2.0**-160])  # just above a tie: a compensated sum alone says 1.0
+    x = np.array(rows)
+    assert repr(fsum_rows(x).tolist()) == repr([math.fsum(row) for row in rows])
+    assert fsum_rows(x)[-1] == 1.0 + 2.0**-52
+    assert fsum_rows(np.empty((2, 0))).tolist() == [0.0, 0.0]
+
+
+@settings(max_examples=100)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.floats(0.0025, 50.0),
+            st.sampled_from([0.0, 1.0, 9.0, 55.0, 600.0, 1e5]),
+            st.sampled_from([1.0, 60.0, 600.0]),
+            st.sampled_from([0.0, 2.0, 3.5]),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    dt_ms=st.sampled_from([1000.0 / 10.0, 1000.0 / 80.0]),
+)
+def test_bound_array_rows_are_the_method_on_each(
+    rows: list[tuple[float, float, float, float]], dt_ms: float
+) -> None:
+    """Rows that share their confidence term and rows that do not (the cube is taken once per
+    distinct value)."""
+    expected = []
+    for var_g2, n, window_s, trust_z in rows:
+        estimate = NoiseEstimate(
+            NoiseTuning(hint_g=1.0, min_g=0.05, window_s=window_s, trust_z=trust_z)
+        )
+        estimate.var_g2, estimate.n = var_g2, n
+        expected.append(estimate.bound(dt_ms))
+    var_arr, n_arr, window_arr, z_arr = (np.array(col) for col in zip(*rows, strict=True))
+    bound = bound_array(var_arr, n_arr, window_arr, z_arr, dt_ms)
+    assert repr(bound.tolist()) == repr(expected)
