@@ -205,18 +205,20 @@ def _unobserved(tag: Tag, locs: Mapping[str, Loc], since_ms: int) -> bool:
 
 
 def _near_unobserved(tag: Tag, locs: Mapping[str, Loc], fresh_ms: int) -> bool:
-    """Was the tag heard at or next to a location that is not observing or only just came back
-    (see `unsure_at`)?"""
+    """Was the tag heard next to a location that is not observing or only just came back (see
+    `unsure_at`)?"""
     assert tag.ev is not None
     return any(unsure_at(locs[key], locs, fresh_ms) for key in tag.ev)
 
 
 def unsure_at(loc: Loc, locs: Mapping[str, Loc], fresh_ms: int) -> bool:
-    """Can reads at `loc` be cross-reads of a tag on an antenna that is not inventorying? True
-    if `loc` or a neighbour has none of its antennas in its reader's `ants`, or came back from a
-    gap after `fresh_ms` (it has not yet gathered a settle time of evidence to weigh against what
-    was heard while it was out). Neighbours are learned from the cross-reads of confirmed tags."""
-    for near in (loc, *(locs[nb] for nb in loc.neighbours)):
+    """Can reads at `loc` be cross-reads of a tag on a neighbouring antenna that is not
+    inventorying? True if a neighbour has none of its antennas in its reader's `ants`, or came
+    back from a gap after `fresh_ms` (it has not yet gathered a settle time of evidence to weigh
+    against what was heard while it was out). Neighbours are learned from the cross-reads of
+    confirmed tags."""
+    for key in loc.neighbours:
+        near = locs[key]
         if not near.live_ports or (near.gap_from_ms > 0 and near.resume_ms > fresh_ms):
             return True
     return False
