@@ -39,7 +39,6 @@ from ingest.catalog import SiteCatalog
 from ingest.coldchain import TempRange
 from ingest.effects import MovementRow, TagPosition
 from ingest.lots import LotQty, on_shelf
-from ingest.ownership import scale_cells
 from ingest.partition import Partition
 from ingest.reconcile import CellCounts, Reconciler
 from ingest.stockbook import StockBook
@@ -240,7 +239,7 @@ def _scale_vs_rfid(
 ) -> list[CellCounts]:
     """Both counts of every scale-counted cell that some reader watches, and when either last
     changed (the scale's count: its cell; RFID: a tag of the sku came or went there)."""
-    owned = scale_cells(catalog)
+    owned = catalog.scale_cells
     if not owned:
         return []
     epcs: dict[tuple[str, str], frozenset[str] | None] = {}

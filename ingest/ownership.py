@@ -13,32 +13,28 @@ from __future__ import annotations
 
 from ingest.catalog import SiteCatalog
 from ingest.effects import Effects
-from ingest.stockbook import CellKey, StockBook
+from ingest.stockbook import StockBook
 from shelfsense.domain import MovementSource
 
 
-def scale_cells(catalog: SiteCatalog) -> frozenset[CellKey]:
-    """(sku, location) cells that a weight shelf counts (derived once per catalog)."""
-    return catalog.scale_cells
-
-
-def rfid_counts(
-    catalog: SiteCatalog, owned: frozenset[CellKey], sku: str, location: str | None
-) -> bool:
+def rfid_counts(catalog: SiteCatalog, sku: str, location: str | None) -> bool:
     """RFID movements change this cell's quantity: a stock location no scale counts."""
-    return location is not None and catalog.holds_stock(location) and (sku, location) not in owned
+    return (
+        location is not None
+        and catalog.holds_stock(location)
+        and (sku, location) not in catalog.scale_cells
+    )
 
 
 def book_effects(book: StockBook, catalog: SiteCatalog, effects: Effects) -> None:
     """Apply one input's effects to the stock book by the ownership rule."""
-    owned = scale_cells(catalog)
     for m in effects.movements:
         if m.source != MovementSource.RFID or m.sku is None:
             continue
-        if rfid_counts(catalog, owned, m.sku, m.from_location):
+        if rfid_counts(catalog, m.sku, m.from_location):
             assert m.from_location is not None
             book.add(m.sku, m.from_location, -1, m.ts_ms)
-        if rfid_counts(catalog, owned, m.sku, m.to_location):
+        if rfid_counts(catalog, m.sku, m.to_location):
             assert m.to_location is not None
             book.add(m.sku, m.to_location, +1, m.ts_ms)
     for count in effects.scale_counts:

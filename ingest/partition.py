@@ -50,8 +50,9 @@ class Partition:
         self.gateway = gateway
         self._catalog = catalog
         self._tracker_config = tracker_config
-        self.tags = TagTracker(tracker_config, antenna_specs(catalog, gateway))
-        self._rfid_locations = frozenset(a.location for a in antenna_specs(catalog, gateway))
+        antennas = antenna_specs(catalog, gateway)
+        self.tags = TagTracker(tracker_config, antennas)
+        self._rfid_locations = frozenset(a.location for a in antennas)
         self.scales: dict[str, ScaleTracker] = {}
         self.first_ms = 0  # event time of the first batch (0: none yet)
         self.watermark_ms = 0  # the latest event time any device of the partition reported
@@ -146,9 +147,7 @@ class Partition:
     def scale_units(self, device_id: str) -> int | None:
         """What a weight shelf of this partition counts now; None while it cannot tell."""
         tracker = self.scales.get(device_id)
-        if tracker is None or tracker.state == ScaleState.UNKNOWN:
-            return None
-        return tracker.units
+        return None if tracker is None else tracker.units  # None while UNKNOWN
 
     def rfid_epcs(self, cells: Iterable[CellKey]) -> dict[CellKey, frozenset[str] | None]:
         """Per (sku, location) cell that this partition's readers watch: the EPCs of that sku
@@ -157,12 +156,12 @@ class Partition:
         if not watched:
             return {}
         blind = self.tags.unobservable_locations()
-        found: dict[CellKey, set[str]] = {cell: set() for cell in watched}
-        for epc, location in self.tags.present().items():
-            cell = (self._cached_sku(epc) or "", location)
-            if cell in found:
-                found[cell].add(epc)
-        return {c: None if c[1] in blind else frozenset(epcs) for c, epcs in found.items()}
+        return {
+            (sku, loc): None
+            if loc in blind
+            else frozenset(e for e in self.tags.present_at(loc) if self._cached_sku(e) == sku)
+            for sku, loc in watched
+        }
 
     # -- snapshots ------------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:

@@ -287,6 +287,11 @@ class TagTracker:
         """epc -> location of confirmed tags (including those whose location is not observable)."""
         return {e: t.loc.key for e, t in self._tags.items() if t.loc is not None}
 
+    def present_at(self, location: str) -> list[str]:
+        """EPCs of the tags confirmed at `location` (its own index: no scan of every tag)."""
+        loc = self._locs.get(location)
+        return [] if loc is None else list(loc.present)
+
     def unobservable_locations(self) -> frozenset[str]:
         """Locations whose stock is `unknown` at the watermark."""
         return coverage.unobservable(self._devices, self._locs, self._now_ms, self._cfg)

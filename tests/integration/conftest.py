@@ -7,12 +7,14 @@ themselves (`mqtt_url`, `database_url`, …) live in tests/conftest.py, shared w
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 if TYPE_CHECKING:
+    import httpx
     from api_world import World
 
 _HERE = Path(__file__).parent
@@ -30,3 +32,13 @@ def world(database_url: str) -> World:
     from api_world import seed_world
 
     return seed_world(database_url)
+
+
+@pytest.fixture
+def viewer_client(world: World) -> Iterator[httpx.Client]:
+    """The API over the seeded store, signed in as its viewer."""
+    from api_world import api_client, auth
+
+    with api_client(world.database_url) as client:
+        client.headers.update(auth(world.viewer))
+        yield client

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import httpx
@@ -13,22 +12,15 @@ from api_world import (
     SHELF2,
     SITE,
     T0,
-    World,
-    api_client,
-    auth,
     iso,
-    seed_world,
 )
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def client(database_url: str) -> Iterator[httpx.Client]:
-    world: World = seed_world(database_url)
-    with api_client(database_url) as client:
-        client.headers.update(auth(world.viewer))
-        yield client
+def client(viewer_client: httpx.Client) -> httpx.Client:
+    return viewer_client
 
 
 def test_sites_and_site_catalog(client: httpx.Client) -> None:

@@ -3,7 +3,6 @@ each product's level before the window first (so a step chart starts at the righ
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import httpx
@@ -14,9 +13,6 @@ from api_world import (
     SHELF2,
     SITE,
     T0,
-    World,
-    api_client,
-    auth,
     iso,
 )
 
@@ -24,10 +20,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def client(world: World) -> Iterator[httpx.Client]:
-    with api_client(world.database_url) as c:
-        c.headers.update(auth(world.viewer))
-        yield c
+def client(viewer_client: httpx.Client) -> httpx.Client:
+    return viewer_client
 
 
 def _history(client: httpx.Client, location: str, **params: str) -> httpx.Response:

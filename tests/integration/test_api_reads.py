@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -25,10 +24,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def client(world: World) -> Iterator[httpx.Client]:
-    with api_client(world.database_url) as client:
-        client.headers.update(auth(world.viewer))
-        yield client
+def client(viewer_client: httpx.Client) -> httpx.Client:
+    return viewer_client
 
 
 def _cells(rows: list[dict[str, object]]) -> dict[tuple[object, object], tuple[object, object]]:

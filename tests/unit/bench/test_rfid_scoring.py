@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+from support.benches import load_bench
 
-BENCH_DIR = Path(__file__).resolve().parents[3] / "bench"
-sys.path.insert(0, str(BENCH_DIR))
+load_bench("rfid_scoring")  # bench/ on sys.path, as when the bench runs
 
 from rfid_scenario import Truth, World  # noqa: E402
 from rfid_scoring import score  # noqa: E402

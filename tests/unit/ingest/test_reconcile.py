@@ -5,7 +5,7 @@ from __future__ import annotations
 from ingest.alert_rules import SiteFacts, evaluate
 from ingest.catalog import Antenna, DeviceInfo, LocationInfo, SiteCatalog
 from ingest.effects import Effects, MovementRow, ScaleCount
-from ingest.ownership import book_effects, scale_cells
+from ingest.ownership import book_effects
 from ingest.reconcile import CellCounts, Disagreement, Reconciler, due
 from ingest.stockbook import StockBook
 from shelfsense.alerting import AlertType, effective_rules
@@ -129,7 +129,7 @@ def _rfid(sku: str, frm: str | None, to: str | None, ts_ms: int) -> MovementRow:
 
 def test_the_scale_owns_its_cell_rfid_counts_the_rest() -> None:
     catalog = _catalog()
-    assert scale_cells(catalog) == {("TUNA", SHELF)}
+    assert catalog.scale_cells == {("TUNA", SHELF)}
     book = StockBook(catalog.min_qty)
     effects = Effects(
         movements=[
