@@ -1,7 +1,7 @@
 """RFID accuracy bench: shelfsense's TagTracker vs fixed 1 s / 10 s windows on the same traces.
 
     .venv/bin/python bench/rfid_accuracy.py [--quick] [--rounds-per-s 10] [--batch-ms 500]
-                                             [--seed 7]
+                                             [--seed 7] [--sweep-seeds 9]
 
 One table over read probability {0.3, 0.6, 0.9} (per-tag p ~ U(p-0.05, p+0.05) per round) x cross-
 read rate {0, 10 %, 30 %} x outage {off, on}: precision, recall, F1, stock accuracy, false
@@ -9,7 +9,9 @@ movements per 1,000 tag-hours (`false/kh`; `spur/kh`: those of them that never h
 bench/rfid_scoring.py), departure latency p50/p95 (s of store time from the true departure to the
 end of the batch that reported it; `d95clr`: p95 over the departures whose shelf stayed observable
 meanwhile), invented departures near outages, for all three trackers; then the p=0.6 / 10 % row
-again at 4 rounds/s (the latency trade-off of a slow reader). Then a static-shelf soak
+again at 4 rounds/s (the latency trade-off of a slow reader). Then the false-movement sweep
+(`bench/rfid_sweep.py`): every configuration over `--sweep-seeds` more store worlds, shelfsense
+alone, so each row has ~1,000 tag-hours behind its rate instead of ~110. Then a static-shelf soak
 (`bench/rfid_soak.py`): thousands of tag-hours of tags that never move, where every movement is
 false, so the false movement rate is measured with a resolution well below 1 per 1,000 tag-hours.
 Then the tracker's speed (reads/s, one core) and memory per live tag. Scoring rules: see
@@ -42,15 +44,22 @@ import gc
 import sys
 import time
 import tracemalloc
-from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from rfid_run import WARMUP_MS, Run, Tracker, antenna_specs, make_readers
-from rfid_scenario import build_world
+from rfid_run import (
+    WARMUP_MS,
+    Run,
+    StoreSize,
+    Tracker,
+    antenna_specs,
+    make_readers,
+    store_world,
+)
 from rfid_scoring import Score, score
 from rfid_soak import SOAK_FULL, SOAK_QUICK, SoakResult, SoakSize, soak
+from rfid_sweep import print_sweep
 
 from firmware_sim.devices.rfid_reader import ReaderFrame
 from ingest.rfid import AntennaSpec, TagTracker, TrackerConfig
@@ -60,29 +69,21 @@ SLOW_READER_RPS = 4.0
 BATCH_MS = 500  # shelf readers' batch length, as the gateway's default (edge batch_ms.rfid)
 
 
-@dataclass(frozen=True, slots=True)
-class Size:
-    aisles: int
-    shelves: int
-    items: int
-    duration_s: int
-
-
-FULL = Size(aisles=3, shelves=6, items=15, duration_s=1800)
-QUICK = Size(aisles=2, shelves=4, items=12, duration_s=600)
+FULL = StoreSize(aisles=3, shelves=6, items=15, duration_s=1800)
+QUICK = StoreSize(aisles=2, shelves=4, items=12, duration_s=600)
 NAMES = ("shelfsense", "fixed-1s", "fixed-10s")
 
 
 def run_config(
-    size: Size, p: float, cross: float, outage: bool, seed: int, rps: float, batch_ms: int = 1000
+    size: StoreSize,
+    p: float,
+    cross: float,
+    outage: bool,
+    seed: int,
+    rps: float,
+    batch_ms: int = 1000,
 ) -> tuple[list[Score], Run]:
-    world = build_world(
-        seed=seed,
-        aisles=size.aisles,
-        shelves_per_aisle=size.shelves,
-        items_per_shelf=size.items,
-        duration_s=size.duration_s,
-    )
+    world = store_world(size, seed)
     specs = antenna_specs(world)
     trackers: list[Tracker] = [
         TagTracker(TrackerConfig(), specs),
@@ -190,6 +191,12 @@ def main(argv: list[str] | None = None) -> dict[tuple[float, float, bool], list[
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--no-perf", action="store_true", help="skip the speed and memory measurements")
     ap.add_argument("--no-soak", action="store_true", help="skip the static-shelf soak")
+    ap.add_argument(
+        "--sweep-seeds",
+        type=int,
+        default=None,
+        help="seeds per configuration in the false-movement sweep (default 9, quick 2; 0: skip)",
+    )
     args = ap.parse_args(argv)
     size = QUICK if args.quick else FULL
     started = time.perf_counter()
@@ -220,6 +227,12 @@ def main(argv: list[str] | None = None) -> dict[tuple[float, float, bool], list[
         for name, sc in zip(NAMES, scores, strict=True):
             print(fmt_row(f"0.6 / 10% / off @{slow:g}/s", name, sc), flush=True)
     print(f"accuracy runs: {time.perf_counter() - started:.0f} s")
+    n_seeds = args.sweep_seeds if args.sweep_seeds is not None else (2 if args.quick else 9)
+    if n_seeds > 0:
+        swept = time.perf_counter()
+        seeds = list(range(args.seed + 1, args.seed + 1 + n_seeds))
+        print_sweep(size, seeds, args.rounds_per_s, args.batch_ms)
+        print(f"sweep: {time.perf_counter() - swept:.0f} s")
     if not args.no_soak:
         print_soak(
             SOAK_QUICK if args.quick else SOAK_FULL, args.seed, args.rounds_per_s, args.batch_ms

@@ -11,15 +11,37 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
-from rfid_scenario import INSIDE_KEY, OUTSIDE_KEY, PORTAL, World
+from rfid_scenario import INSIDE_KEY, OUTSIDE_KEY, PORTAL, World, build_world
 
 from firmware_sim.devices.rfid_reader import ReaderDevice, ReaderFrame
 from ingest.rfid import AntennaSpec, PortalSide, TagMovement
 
 WARMUP_MS = 120_000
 GATEWAY_OUTAGE_MS = (900_000, 180_000)  # (start after t0, length) in outage-on runs
+
+
+@dataclass(frozen=True, slots=True)
+class StoreSize:
+    """The simulated store of a run: aisles x shelves x items per shelf, for `duration_s`."""
+
+    aisles: int
+    shelves: int
+    items: int
+    duration_s: int
+
+
+def store_world(size: StoreSize, seed: int) -> World:
+    """The simulated store of `size`, its story drawn from `seed`."""
+    return build_world(
+        seed=seed,
+        aisles=size.aisles,
+        shelves_per_aisle=size.shelves,
+        items_per_shelf=size.items,
+        duration_s=size.duration_s,
+    )
 
 
 class Tracker(Protocol):

@@ -6,6 +6,10 @@
   the reported one (but for the first `DARK_LEAD_S`: a departure seconds before an outage cannot
   be confirmed before it): a movement that happened during an outage can only be dated
   somewhere in it (the tracker dates it to the middle), and the data cannot say where.
+- Two true movements of a tag around a stay of at most `BRIEF_STAY_MS` (arrive A + move A -> B,
+  move A -> B + depart B, move A -> B + move B -> C), told as their net movement (an arrival at
+  B, a departure from A, a move A -> C), are one event: a stay shorter than the settle time or a
+  departure window is below what the reads resolve.
 - A move A -> B and a departure from A plus an arrival at B of the same tag, all within the
   tolerance, are one event told two ways (a move across the store is a walk through no antenna's
   field; a move into a shelf that is not observing is a departure and, later, an arrival): they
@@ -23,17 +27,24 @@
 - False movements: unmatched emitted movements per 1,000 tag-hours of items on shelves; of them,
   *spurious* ones have no *unmatched* true movement of the same tag, kind and locations within
   `INVENTED_SPAN_MS` (they never happened, as opposed to a real movement dated too far off,
-  which is what a departure during a long outage, dated to the outage's middle, becomes).
+  which is what a departure during a long outage, dated to the outage's middle, becomes), nor
+  are half of an unmatched true move (a departure from the shelf it left, or an arrival at the
+  one it reached: a tag moved to a shelf and taken from it seconds later is told as one
+  departure from the first shelf).
 - Invented departures: unmatched departures from a location that had an outage within 60 s, of
   a tag that did not leave that location within 10 min (a real departure during a long outage,
   dated to the outage's middle, can miss the 60 s tolerance: it counts in precision and recall).
-- Left out: true movements in the last `TAIL_MS` of the run (emitted ones too), and those at a
-  location that stays unobservable from then to the end of the run (no tracker could see them).
+- Left out: true movements in the last `TAIL_MS` of the run (emitted ones too, but for those
+  that match a true one in the tail: neither way), and those at a
+  location that stays unobservable from then to the end of the run (no tracker could see them;
+  one told anyway, as a portal exit tells a departure from a shelf whose reader is down, counts
+  neither way).
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -44,6 +55,7 @@ from rfid_scenario import World
 from ingest.rfid_types import TagMovement
 
 TOLERANCE_MS = 60_000
+BRIEF_STAY_MS = 10_000  # a stay this short between two true movements may be told as their net
 INVENTED_SPAN_MS = 600_000
 TAIL_MS = 30_000  # movements in the run's last 30 s may not be decidable before it ends
 CHECKPOINT_MS = 30_000
@@ -64,6 +76,8 @@ class Score:
     invented: int
     n_true: int
     n_pred: int
+    n_false: int  # unmatched emitted movements (false_per_1k_h's count)
+    n_spurious: int  # of them, those that never happened (spurious_per_1k_h's count)
 
 
 def score(
@@ -75,14 +89,21 @@ def score(
     """`emitted`: (movement, emission ms); `dark`: location -> unobservable whole seconds."""
     since, until = world.start_ms + warmup_ms, world.end_ms - TAIL_MS
     lead = since - TOLERANCE_MS  # matched too, so movements near `since` find their partners
-    truth = [m for m in world.truth if lead <= m.ts_ms < until and not _dark_to_end(m, world, dark)]
+    tail = until + TOLERANCE_MS  # and near `until` (a real one just after it, dated before it)
+    window = [m for m in world.truth if lead <= m.ts_ms < tail]
+    unseeable = [m for m in window if _dark_to_end(m, world, dark)]
+    truth = [m for m in window if not _dark_to_end(m, world, dark)]
     pred = [(m, at) for m, at in emitted if lead <= m.ts_ms < until]
     pairs, unmatched, missed = _match(truth, pred, dark)
-    pairs = [pair for pair in pairs if pair[1] >= since]
+    if unseeable:  # told although nothing had to see it (a portal exit, say): neither way
+        _, unmatched, _ = _match(unseeable, [(m, 0) for m in unmatched], dark)
+    pairs = [pair for pair in pairs if since <= pair[1] < until]
+    early = [m for m in missed if m.ts_ms < since]  # type: ignore[attr-defined]
+    _, _, unmatched = _compose(early, unmatched, dark)  # told for a truth before: neither way
     unmatched = [m for m in unmatched if m.ts_ms >= since]
-    missed = [m for m in missed if m.ts_ms >= since]  # type: ignore[attr-defined]
+    missed = [m for m in missed if since <= m.ts_ms < until]  # type: ignore[attr-defined]
     truth_moves, told_moves, unmatched = _compose(missed, unmatched, dark)
-    n_true = sum(1 for m in truth if m.ts_ms >= since) - told_moves
+    n_true = sum(1 for m in truth if since <= m.ts_ms < until) - told_moves
     tp = len(pairs) + truth_moves + told_moves
     n_pred = tp + len(unmatched)
     prec = tp / n_pred if n_pred else 1.0
@@ -95,7 +116,8 @@ def score(
         for t_ms, at, key in departures
         if not any(k in dark.get(key or "", ()) for k in range(t_ms // 1000 - 3, at // 1000 + 1))
     )
-    hours = _tag_hours(world, since)
+    hours = tag_hours(world, since)
+    n_spurious = sum(1 for m in unmatched if not _happened(m, missed))
     invented = sum(
         1
         for m in unmatched
@@ -107,13 +129,15 @@ def score(
         f1,
         _stock_accuracy(world, [m for m, _ in emitted], since, dark),
         1000.0 * len(unmatched) / hours if hours else 0.0,
-        1000.0 * sum(1 for m in unmatched if not _happened(m, missed)) / hours if hours else 0.0,
+        1000.0 * n_spurious / hours if hours else 0.0,
         _pct(lat, 0.5),
         _pct(lat, 0.95),
         _pct(clear, 0.95),
         invented,
         n_true,
         n_pred,
+        len(unmatched),
+        n_spurious,
     )
 
 
@@ -166,23 +190,55 @@ def _compose(
         return False
 
     truth_moves = 0
-    for t in missed:
+    remaining: list[Any] = list(missed)
+    for t in list(remaining):
         if getattr(t, "kind", None) != "move":
             continue
-        epc, a, b, ts = t.epc, t.from_location, t.to_location, t.ts_ms  # type: ignore[attr-defined]
+        epc, a, b, ts = t.epc, t.from_location, t.to_location, t.ts_ms
         trial: list[Any] = list(left)
         if take(epc, "depart", a, ts, trial) and take(epc, "arrive", b, ts, trial):
             left, truth_moves = trial, truth_moves + 1
+            remaining.remove(t)
     told_moves = 0
-    pool: list[Any] = [t for t in missed if getattr(t, "kind", None) in ("depart", "arrive")]
     for m in [m for m in left if m.kind.value == "move"]:
-        trial = list(pool)
+        trial = list(remaining)
         if take(m.epc, "depart", m.from_location, m.ts_ms, trial) and take(
             m.epc, "arrive", m.to_location, m.ts_ms, trial
         ):
-            pool, told_moves = trial, told_moves + 1
+            remaining, told_moves = trial, told_moves + 1
             left.remove(m)
+    told_moves += _match_brief_stays(left, remaining)
     return truth_moves, told_moves, left
+
+
+def _match_brief_stays(left: list[TagMovement], remaining: list[Any]) -> int:
+    """Remove the movements told as the net of a brief stay (and its two true movements)."""
+    matched = 0
+    for m in list(left):
+        pair = _brief_stay(m, remaining)
+        if pair is not None:
+            for t in pair:
+                remaining.remove(t)
+            matched += 1
+            left.remove(m)
+    return matched
+
+
+def _brief_stay(m: TagMovement, missed: Sequence[Any]) -> tuple[Any, Any] | None:
+    """Two missed true movements of the tag, `BRIEF_STAY_MS` apart at most and within the
+    tolerance of `m`, whose net is `m`: arrive A + move A->B is an arrival at B, move A->B +
+    depart B a departure from A, move A->B + move B->C a move A->C (a stay at A, or B, shorter
+    than a settle time or a departure window is below what the reads can resolve)."""
+    mine = sorted((t for t in missed if t.epc == m.epc), key=lambda t: t.ts_ms)
+    for first, second in itertools.pairwise(mine):
+        if second.ts_ms - first.ts_ms > BRIEF_STAY_MS or first.to_location != second.from_location:
+            continue
+        if abs(m.ts_ms - second.ts_ms) > TOLERANCE_MS:
+            continue
+        net = (first.from_location, second.to_location)
+        if net == (m.from_location, m.to_location) and net[0] != net[1]:
+            return first, second
+    return None
 
 
 def _dark_between(
@@ -230,13 +286,19 @@ def _left_then(m: TagMovement, truth: Sequence[object]) -> bool:
 
 
 def _happened(m: TagMovement, truth: Sequence[object]) -> bool:
-    """A true movement of the same tag, kind and locations within `INVENTED_SPAN_MS`."""
+    """A true movement of the same tag, kind and locations within `INVENTED_SPAN_MS`, or the
+    half of a true move that the movement tells (a departure from the shelf a true move left, an
+    arrival at the one it reached: the tag did leave, or reach, that shelf then)."""
+    kind = m.kind.value
     return any(
         t.epc == m.epc  # type: ignore[attr-defined]
-        and t.kind == m.kind.value  # type: ignore[attr-defined]
-        and t.from_location == m.from_location  # type: ignore[attr-defined]
-        and t.to_location == m.to_location  # type: ignore[attr-defined]
         and abs(t.ts_ms - m.ts_ms) <= INVENTED_SPAN_MS  # type: ignore[attr-defined]
+        and (
+            (t.kind, t.from_location, t.to_location)  # type: ignore[attr-defined]
+            == (kind, m.from_location, m.to_location)
+            or (kind == "depart" and t.kind == "move" and t.from_location == m.from_location)  # type: ignore[attr-defined]
+            or (kind == "arrive" and t.kind == "move" and t.to_location == m.to_location)  # type: ignore[attr-defined]
+        )
         for t in truth
     )
 
@@ -247,7 +309,7 @@ def _near_dark(m: TagMovement, dark: dict[str, set[int]]) -> bool:
     return any(k in secs for k in range(s - 60, s + 61))
 
 
-def _tag_hours(world: World, since: int) -> float:
+def tag_hours(world: World, since: int) -> float:
     where: dict[str, tuple[str | None, int]] = {}
     total_ms = 0
     for t, epc, key in world.changes:

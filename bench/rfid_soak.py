@@ -47,7 +47,7 @@ class SoakResult:
     @property
     def upper_95_per_1k_h(self) -> float:
         """One-sided 95 % Poisson upper bound of the rate (3.0 events when none was seen)."""
-        return 1000.0 * _poisson_upper_95(self.false_moves) / self.tag_hours
+        return 1000.0 * poisson_upper_95(self.false_moves) / self.tag_hours
 
 
 def static_world(size: SoakSize) -> World:
@@ -93,7 +93,7 @@ def soak(
     return SoakResult(p, cross, outage, tag_hours, len(false), false[:3])
 
 
-def _poisson_upper_95(k: int) -> float:
+def poisson_upper_95(k: int) -> float:
     """Smallest mu with P(X <= k | mu) <= 0.05 (bisection)."""
     lo, hi = 0.0, 10.0 + 3.0 * k
     for _ in range(60):

@@ -11,17 +11,19 @@ Per tag a small state machine (see `TagState`)::
 PRESENT@L reads as NOT_OBSERVABLE while L's antennas are not observing (device silent or offline,
 a gap between batches, an antenna missing from `ants`). Misses are counted in observed rounds only
 (`ingest.rfid_coverage`), so an outage can never produce a departure, and after it each tag needs a
-full fresh window. `device_offline` (a gateway's last will) only marks it unobservable: batches
-that continue its stream (a spool replaying the outage, t0 = the previous t1) are ordinary
-observation. A tag is not settled next to a location that is not observing (its reads may be
+full fresh window; while a location's reads fall short of its learned rate (a shadow beginning,
+`Loc.doubtful`) no departure is decided there. `device_offline` (a gateway's last will) only
+marks it unobservable: batches that continue its stream (a spool replaying the outage, t0 = the
+previous t1) are ordinary observation. A tag is not settled next to a location that is not observing (its reads may be
 cross-reads of a tag there), and one heard as soon as a location comes back is dated into the gap
 (`ingest.rfid_moves`). The window is per tag (`ingest.rfid_state.window_rounds`), arbitration
 between antennas is in `ingest.rfid_arbitration`, portal direction in `ingest.rfid_portal`.
 
 Throughput: a read on the tag's confirmed location takes a short inline path; every other read, and
 every decision, takes the slow path (`no_contender` skips arbitration while no other location can
-lead). Arbitration runs for the tags read elsewhere in the batch and those whose challenger already
-leads: a read at home only strengthens home. Memory is O(live tags): gone tags are forgotten after
+lead). Arbitration runs for the tags read elsewhere in the batch with the reads there to lead
+(`move_min_reads`), and those whose challenger already leads: a read at home only strengthens
+home. Memory is O(live tags): gone tags are forgotten after
 3 h, tentative ones after `max_window_ms` unheard. Deterministic: same batches, same movements;
 `snapshot` round-trips.
 """
@@ -132,16 +134,16 @@ class TagTracker:
     ) -> list[Tag]:
         tags, ports = self._tags, dev.ports
         cfg = self._cfg
-        tau = cfg.arbitration_tau_ms
+        tau, need = cfg.arbitration_tau_ms, cfg.move_min_reads
         r_per_ms = dev.rounds_per_s / 1000.0
         touched: dict[str, Tag] = {}
-        for e, a, r, t_read, n_read in zip(epc, ant, rssi, ts, n, strict=True):
+        # values are the contract's ints and floats (validated by the wire model): no casts here
+        for e, a, r, ti, ni in zip(epc, ant, rssi, ts, n, strict=True):
             port_entry = ports.get(a)
             if port_entry is None:
                 continue
             spec, loc = port_entry
-            rv = RSSI_MISSING_DBM if r is None else float(r)
-            ti, ni = int(t_read), int(n_read)
+            rv = RSSI_MISSING_DBM if r is None else r
             if spec.side is not None:
                 portal.read(self._traversals, dev, e, spec.side, loc.key, ni, rv, ti)
                 continue
@@ -167,7 +169,12 @@ class TagTracker:
                 if tag.lead_since_ms is not None:  # a challenger leads: keep arbitrating
                     touched[e] = tag
                 continue
-            touched[e] = moves.read_elsewhere(self._tags, self._tentative, e, loc, ni, rv, ti, cfg)
+            tag = moves.read_elsewhere(self._tags, self._tentative, e, loc, ni, rv, ti, cfg)
+            # arbitration can only move it if this location has the reads to lead, or another
+            # already leads (a faint cross-read below `move_min_reads` changes nothing)
+            entry = tag.ev.get(loc.key) if tag.ev is not None else None
+            if tag.lead_since_ms is not None or (entry is not None and entry[0] >= need):
+                touched[e] = tag
         return list(touched.values())
 
     # ------------------------------------------------------------------ decisions
@@ -209,6 +216,8 @@ class TagTracker:
         r_per_s, cfg = dev.rounds_per_s, self._cfg
         w_min = cfg.min_window_ms * r_per_s / 1000.0
         for loc in dict.fromkeys(shelves):
+            if loc.doubtful:
+                continue  # its reads fall short: a shadow may be beginning, wait a batch
             for tag in moves.expired(loc, w_min, rounds, r_per_s, cfg):
                 self._depart(tag, loc, now_ms, r_per_s, out)
 

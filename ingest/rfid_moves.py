@@ -68,12 +68,17 @@ def read_elsewhere(
 
 
 def relocate(tag: Tag, new: Loc) -> None:
-    """Make `new` the tag's confirmed location, swapping inline and `ev` evidence."""
+    """Make `new` the tag's confirmed location: its evidence there becomes the inline one.
+
+    The old location's evidence is dropped, not kept as a challenger's: reads from before the
+    move say where the tag was, and for seconds after it (the time constant) they would still
+    outscore the new location's, whose mean RSSI carries the cross-reads it was heard with
+    before, and move the tag straight back. If the move was wrong, the old location reads it
+    again, loud, and wins it back on fresh reads."""
     ev = tag.ev if tag.ev is not None else {}
     old = tag.loc
     if old is not None:
         old.present.pop(tag.epc, None)
-        ev[old.key] = [tag.cnt, tag.rssi_sum, float(tag.ev_t_ms), 0.0, float(tag.last_ts_ms)]
     entry = ev.pop(new.key, None)
     if entry is not None:
         tag.cnt, tag.rssi_sum, tag.ev_t_ms = entry[0], entry[1], int(entry[2])
@@ -173,8 +178,10 @@ def settle_ready(
     """Tentative tags to forget (faded, or unheard for `max_window_ms`; kept while where they were
     heard is not observed) and those to confirm at
     their best location: heard `arrive_min_reads` times over `arrive_settle_ms` (twice that
-    while the runner-up is within `hysteresis_db`), and not next to an unobserved location
-    (what it heard may be cross-reads of a tag on the antenna that is not inventorying)."""
+    while the runner-up is within `hysteresis_db`), heard within the last `arrive_settle_ms`
+    (a tag held while its neighbour was out, and not heard since it came back, has left), and
+    not next to an unobserved location (what it heard may be cross-reads of a tag on the
+    antenna that is not inventorying)."""
     forget: list[str] = []
     settle: list[tuple[Tag, Challenger]] = []
     for epc, tag in tentative.items():
@@ -186,6 +193,8 @@ def settle_ready(
         ch, lead_db = settle_location(tag, now_ms, cfg)
         if ch is None or now_ms - tag.last_ts_ms > cfg.max_window_ms:
             forget.append(epc)
+        elif now_ms - tag.last_ts_ms > cfg.arrive_settle_ms:
+            continue  # unheard for a settle time: what it heard is stale (it may have left)
         elif (
             tag.n_sum >= cfg.arrive_min_reads
             and (lead_db >= cfg.hysteresis_db or age_ms >= 2 * cfg.arrive_settle_ms)

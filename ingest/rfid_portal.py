@@ -6,7 +6,11 @@ time weighted by n and by linear RSSI power, so the true side (strong) outweighs
 from the other side (weak). Inside before outside is an exit, outside before inside an entry.
 With one side only, the tag's history decides: a tag the store knows leaves, an unknown one enters
 (a tag that went out is unknown again). The order of the centroids overrules that history only
-when it is clear: centroids at least `_MIN_GAP_MS` apart and each side heard at least twice.
+when it is clear: centroids at least `_MIN_GAP_MS` apart, each side heard at least twice, and
+the gap at least `_OVERRULE_Z` standard errors (each side's weighted spread of read times plus
+the batch's time resolution, over its effective number of reads: a few loud reads weigh as few).
+At a read probability of 0.3 a walking tag gives each side a handful of reads, and their
+centroids can land 300 ms the wrong way round.
 """
 
 from __future__ import annotations
@@ -19,10 +23,14 @@ from ingest.rfid_types import PortalSide, TagMoveKind, TagMovement, TagState, Tr
 
 _MIN_GAP_MS = 150.0  # centroid gaps below this do not overrule the tag's history
 _MIN_SIDE_READS = 2  # nor does a side heard once (a cross-read from the other side's zone)
+_OVERRULE_Z = 2.0  # nor a gap within this many standard errors of the centroids
+_TS_SD_MS = 150.0  # a read's time is its batch row's last sighting: this uncertain (sd)
 
 
 class Traversal:
-    """Reads of one tag on one portal; `w_*` are weights, `wt_*` weight*time sums (ms)."""
+    """Reads of one tag on one portal; `w_*` are weights, `wt_*` weight*time sums (ms),
+    `wtt_*` weight*time**2 sums and `wsq_*` sums of squared per-read weights (the spread and
+    the effective number of reads of each side)."""
 
     __slots__ = (
         "first_ts_ms",
@@ -33,8 +41,12 @@ class Traversal:
         "portal",
         "w_in",
         "w_out",
+        "wsq_in",
+        "wsq_out",
         "wt_in",
         "wt_out",
+        "wtt_in",
+        "wtt_out",
     )
 
     def __init__(self, portal: str, ts_ms: int) -> None:
@@ -45,19 +57,39 @@ class Traversal:
         self.n_in = self.n_out = 0
         self.w_in = self.w_out = 0.0
         self.wt_in = self.wt_out = 0.0
+        self.wtt_in = self.wtt_out = 0.0
+        self.wsq_in = self.wsq_out = 0.0
 
     def add(self, side: PortalSide, n: int, rssi_dbm: float, ts_ms: int) -> None:
-        w = n * math.pow(10.0, rssi_dbm / 10.0) * 1e6
+        power = math.pow(10.0, rssi_dbm / 10.0) * 1e6
+        w, dt = n * power, ts_ms - self.origin_ms
         if side is PortalSide.INSIDE:
             self.n_in += n
             self.w_in += w
-            self.wt_in += w * (ts_ms - self.origin_ms)
+            self.wt_in += w * dt
+            self.wtt_in += w * dt * dt
+            self.wsq_in += n * power * power
         else:
             self.n_out += n
             self.w_out += w
-            self.wt_out += w * (ts_ms - self.origin_ms)
+            self.wt_out += w * dt
+            self.wtt_out += w * dt * dt
+            self.wsq_out += n * power * power
         self.first_ts_ms = min(self.first_ts_ms, ts_ms)
         self.last_ts_ms = max(self.last_ts_ms, ts_ms)
+
+    def centroid_var_ms2(self) -> float:
+        """Variance of the centroid gap: each side's weighted spread of read times plus the
+        time resolution, over its effective number of reads (Kish: w**2 / sum of w**2)."""
+        total = 0.0
+        for w, wt, wtt, wsq in (
+            (self.w_in, self.wt_in, self.wtt_in, self.wsq_in),
+            (self.w_out, self.wt_out, self.wtt_out, self.wsq_out),
+        ):
+            spread = max(0.0, wtt / w - (wt / w) ** 2)
+            n_eff = w * w / wsq if wsq > 0.0 else 1.0
+            total += (spread + _TS_SD_MS**2) / max(1.0, n_eff)
+        return total
 
 
 Traversals = dict[str, tuple[Traversal, Device]]  # epc -> its open traversal, on that reader
@@ -123,7 +155,12 @@ def decide(tr: Traversal, *, known_inside: bool) -> Crossing:
         )
         if (gap_ms > 0) == known_inside:
             return Crossing(known_inside, ts, min(0.999, 0.6 + 0.4 * strength), evidence)
-        if abs(gap_ms) < _MIN_GAP_MS or min(tr.n_in, tr.n_out) < _MIN_SIDE_READS:
+        se_ms = math.sqrt(tr.centroid_var_ms2())
+        evidence["centroid_se_ms"] = round(se_ms)
+        if (
+            abs(gap_ms) < max(_MIN_GAP_MS, _OVERRULE_Z * se_ms)
+            or min(tr.n_in, tr.n_out) < _MIN_SIDE_READS
+        ):
             return Crossing(known_inside, ts, 0.5, evidence)
         return Crossing(gap_ms > 0, ts, min(0.95, 0.5 + 0.45 * strength), evidence)
     ts = (tr.first_ts_ms + tr.last_ts_ms) // 2

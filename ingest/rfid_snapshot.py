@@ -24,6 +24,10 @@ _TR_FIELDS = (
     "w_out",
     "wt_in",
     "wt_out",
+    "wtt_in",  # the last four are missing from snapshots written before them (0.0 then)
+    "wtt_out",
+    "wsq_in",
+    "wsq_out",
 )
 
 
@@ -52,7 +56,7 @@ def dump(
                 v.seen_until_ms,
                 v.gap_from_ms,
                 sorted(v.neighbours),
-                [v.recent_reads, v.recent_expected, v.rate_evidence],
+                [v.recent_reads, v.recent_expected, v.rate_evidence, v.long_reads, v.long_expected],
             ]
             for k, v in locs.items()
         },
@@ -98,7 +102,11 @@ def load(
     for epc, portal, device, values in snap.get("traversals", []):
         if device in devices:
             tr = Traversal(portal, 0)
-            for f, v in zip(_TR_FIELDS, values, strict=True):
+            if len(values) > len(_TR_FIELDS):
+                raise RfidError(
+                    f"traversal of {epc}: {len(values)} values, expected at most {len(_TR_FIELDS)}"
+                )
+            for f, v in zip(_TR_FIELDS, values, strict=False):
                 setattr(tr, f, v)
             traversals[epc] = (tr, devices[device])
     order = snap.get("tentative")
@@ -123,6 +131,8 @@ def _load_locations(raw: Mapping[str, Any], tags: dict[str, Tag], locs: Mapping[
         if len(gap) > 3:
             loc.recent_reads, loc.recent_expected = float(gap[3][0]), float(gap[3][1])
             loc.rate_evidence = float(gap[3][2])
+        if len(gap) > 3 and len(gap[3]) > 3:  # older snapshots start the long memory afresh
+            loc.long_reads, loc.long_expected = float(gap[3][3]), float(gap[3][4])
         for epc in order:
             if epc in tags and tags[epc].loc is loc:
                 loc.present[epc] = tags[epc]

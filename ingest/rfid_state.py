@@ -24,10 +24,12 @@ _P_MIN = 0.02
 _P_MAX = 0.97
 _HEALTHY = 0.85  # a batch with at least this share of the expected reads counts in full
 _SHADOW_Z = 3.0  # a batch this many binomial stds short of the expected reads is shadowed
+_DOUBT_Z = 2.0  # ... and this many short: no departures are decided there in this batch
 _RECENT_ROUNDS = 10.0  # the shadowing test looks at about this many recent rounds
+_LONG_ROUNDS = 40.0  # ... and again at this many (the evidence for a shadow at a low rate)
 _ACTIVE_ROUNDS = 20.0  # a tag read within this many rounds counts as active at its location
 MIN_RATE_EVIDENCE = 300.0  # tag-rounds of evidence before a batch may be judged shadowed
-_RATE_MEMORY_ROUNDS = 200.0  # memory of a location's learned read rate (rounds of evidence)
+_RATE_MEMORY_ROUNDS = 1000.0  # memory of a location's learned read rate (rounds of evidence)
 
 
 class Loc:
@@ -37,10 +39,13 @@ class Loc:
         "antennas",
         "batch_reads",
         "clock",
+        "doubtful",
         "gap_from_ms",
         "is_portal",
         "key",
         "live_ports",
+        "long_expected",
+        "long_reads",
         "neighbours",
         "present",
         "rate",
@@ -66,7 +71,10 @@ class Loc:
         self.rate = -1.0  # learned reads per active tag per round (-1: not yet)
         self.rate_evidence = 0.0  # tag-rounds behind it (up to MIN_RATE_EVIDENCE)
         self.recent_reads = 0.0  # reads of active tags over the last ~_RECENT_ROUNDS (decayed)
+        self.doubtful = False  # short of reads in the latest batch, if not yet significantly
         self.recent_expected = 0.0  # ... and what the learned rate expected of them
+        self.long_reads = 0.0  # the same over the last ~_LONG_ROUNDS
+        self.long_expected = 0.0
         self.live_ports: set[tuple[str, int]] = set()  # antennas in their device's latest `ants`
         self.neighbours: set[str] = set()  # locations that cross-read its tags, or it theirs
 
@@ -151,17 +159,26 @@ def degradation(loc: Loc, rounds: float) -> float:
 
     People and trolleys shadow an antenna for seconds, silencing all of its tags at once. The
     reads of recently active tags (read within the last `_ACTIVE_ROUNDS` rounds, or two batches)
-    over the last ~`_RECENT_ROUNDS` rounds (decayed, whatever the batch length: a 250 ms batch
-    holds 2 or 3 whole rounds, not 2.5) are compared with what the location's learned read rate
-    per tag and round (p) expects. The batch counts in full unless the reads fall short by 15 %
-    *and* significantly (a binomial z-test at `_SHADOW_Z`); a shadowed batch with
+    over the last ~`_RECENT_ROUNDS` rounds, and again over the last ~`_LONG_ROUNDS` (decayed,
+    whatever the batch length: a 250 ms batch holds 2 or 3 whole rounds, not 2.5), are compared
+    with what the location's learned read rate per tag and round (p) expects: the short memory
+    sees a shadow begin, the long one has the evidence to see it at a low read rate (15 tags at
+    p = 0.3 give ~40 reads in 10 rounds, too few to tell a 60 % shadow from chance at z = 3),
+    and is asked only while the short one is still short of reads (so it does not linger).
+    The batch counts in full unless the reads fall short by 15 %
+    *and* significantly (a binomial z-test at `_SHADOW_Z`) in either; a shadowed batch with
     rho = observed/expected counts ln(1-p*rho)/ln(1-p) rounds per round, so a shadowed antenna
     cannot depart its tags early. The rate is a running mean over its first `MIN_RATE_EVIDENCE`
     tag-rounds (no batch is judged before), then an exponential mean per round of evidence,
     three times slower while shadowed: a rate learned too high must not keep a location
     "shadowed" for long, since that slows its clock and inflates its tags' read probabilities.
+    One active tag's share of the expected reads is left out of the test, so one tag leaving
+    (the last one on a shelf) is not taken for a shadow that would stall its own departure.
+    A shortfall past `_DOUBT_Z` but not yet `_SHADOW_Z` (a shadow beginning, at a low read
+    rate) marks the location `doubtful`: the tracker decides no departure there in that batch.
     """
     reads, loc.batch_reads = loc.batch_reads, 0
+    loc.doubtful = False
     clock, horizon = loc.clock, max(2.0 * rounds, _ACTIVE_ROUNDS)
     active = sum(1 for t in loc.present.values() if clock - t.seen_clock <= horizon)
     if active == 0 or rounds <= 0.0:
@@ -172,21 +189,46 @@ def degradation(loc: Loc, rounds: float) -> float:
         base = max(loc.rate, 0.0)
         loc.rate = base + (observed - base) * active * rounds / loc.rate_evidence
         return 1.0
+    fresh = loc.rate * active * rounds
     keep = math.exp(-rounds / _RECENT_ROUNDS)
     loc.recent_reads = loc.recent_reads * keep + reads
-    loc.recent_expected = loc.recent_expected * keep + loc.rate * active * rounds
+    loc.recent_expected = loc.recent_expected * keep + fresh
+    keep = math.exp(-rounds / _LONG_ROUNDS)
+    loc.long_reads = loc.long_reads * keep + reads
+    loc.long_expected = loc.long_expected * keep + fresh
     p = min(_P_MAX, loc.rate)
-    expected = loc.recent_expected
-    if expected <= 0.0:
-        return 1.0
-    rho = loc.recent_reads / expected
-    short = expected - loc.recent_reads
-    shadowed = rho < _HEALTHY and short > _SHADOW_Z * math.sqrt(expected * (1.0 - p))
+    # leave one tag out: a tag that left (the last one on a shelf, say) falls silent alone, and
+    # its silence must count towards its own departure, not slow the clock as a shadow would
+    share = 1.0 - 1.0 / active
+    expected = loc.recent_expected * share
+    loc.doubtful = expected >= 8.0 and _short_by(loc.recent_reads, expected, p) > _DOUBT_Z
+    rho = _shadow_ratio(loc.recent_reads, expected, p)
+    if rho == 1.0 and loc.recent_reads < _HEALTHY * loc.recent_expected * share:
+        # short of reads now, but not significantly: the long memory has the evidence (and
+        # only while the reads are still short: it must not linger after the shadow has gone)
+        rho = _shadow_ratio(loc.long_reads, loc.long_expected * share, p)
+    shadowed = rho < 1.0
     memory = _RATE_MEMORY_ROUNDS * (3.0 if shadowed else 1.0)
     loc.rate += -math.expm1(-rounds / memory) * (observed - loc.rate)
-    if not shadowed or expected < 8.0:
+    if not shadowed:
         return 1.0
     return max(0.05, math.log1p(-p * rho) / math.log1p(-p))
+
+
+def _shadow_ratio(reads: float, expected: float, p: float) -> float:
+    """observed/expected if the reads fall short by 15 % and significantly, else 1.0."""
+    if expected < 8.0:
+        return 1.0
+    if _short_by(reads, expected, p) > _SHADOW_Z:
+        return reads / expected
+    return 1.0
+
+
+def _short_by(reads: float, expected: float, p: float) -> float:
+    """Binomial z of the shortfall of `reads` against `expected` (0.0 unless 15 % short)."""
+    if reads >= _HEALTHY * expected:
+        return 0.0
+    return (expected - reads) / math.sqrt(expected * (1.0 - p))
 
 
 def read_prob_lower(tag: Tag, cfg: TrackerConfig) -> float:

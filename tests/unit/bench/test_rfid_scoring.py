@@ -66,3 +66,68 @@ def test_a_false_departure_is_spurious_even_when_the_tag_really_leaves_later() -
     s = score(world, told, 0, {})
     assert s.recall == 1.0 and s.n_pred == 3
     assert s.spurious_per_1k_h == s.false_per_1k_h > 0.0
+
+
+def test_a_departure_nothing_had_to_see_counts_neither_way() -> None:
+    # A's reader is down from just before the departure to the end of the run: the truth is
+    # left out, and a departure told anyway (a portal exit tells it) is not a false movement.
+    world = _world(Truth(EPC, "depart", T0 + 1_000_000, A, None))
+    dark = {A: set(range((T0 // 1000) + 995, (T0 + 3_600_000) // 1000 + 1))}
+    told = [_told(TagMoveKind.DEPART, 1_010, A, None)]
+    s = score(world, told, 0, dark)
+    assert (s.n_true, s.n_pred, s.false_per_1k_h) == (0, 0, 0.0)
+    wrong = [_told(TagMoveKind.DEPART, 1_010, B, None)]  # a shelf the tag never was on
+    assert score(world, wrong, 0, dark).false_per_1k_h > 0.0
+
+
+def test_half_of_a_true_move_is_false_but_not_spurious() -> None:
+    # moved A -> B and taken from B 30 s later, told as one departure from A: the departure
+    # is unmatched (false) but the tag did leave A then, so it is not spurious
+    world = _world(
+        Truth(EPC, "move", T0 + 1_000_000, A, B), Truth(EPC, "depart", T0 + 1_030_000, B, None)
+    )
+    s = score(world, [_told(TagMoveKind.DEPART, 1_003, A, None)], 0, {})
+    assert s.false_per_1k_h > 0.0 and s.spurious_per_1k_h == 0.0
+    other = score(world, [_told(TagMoveKind.DEPART, 1_031, B, None)], 0, {})
+    assert other.recall == 0.5  # matches the true departure from B instead
+    invented = score(world, [_told(TagMoveKind.ARRIVE, 1_003, None, A)], 0, {})
+    assert invented.spurious_per_1k_h > 0.0  # the move reached B, not A
+
+
+def test_a_movement_matching_a_true_one_in_the_runs_tail_counts_neither_way() -> None:
+    # the true arrival falls in the last TAIL_MS (left out); the tracker dated it 31 s earlier,
+    # inside the scored window: it is that arrival, not a false one
+    end_s = 3_600
+    world = _world(Truth(EPC, "arrive", T0 + (end_s - 20) * 1000, None, B))
+    s = score(world, [_told(TagMoveKind.ARRIVE, end_s - 51, None, B)], 0, {})
+    assert (s.n_true, s.n_pred, s.n_false) == (0, 0, 0)
+    elsewhere = score(world, [_told(TagMoveKind.ARRIVE, end_s - 51, None, A)], 0, {})
+    assert elsewhere.n_spurious == 1
+
+
+def test_a_stay_too_brief_to_see_told_as_the_net_movement_is_one_event() -> None:
+    # put on A, moved to B 3 s later (less than a settle time): told as one arrival at B
+    world = _world(
+        Truth(EPC, "arrive", T0 + 1_000_000, None, A), Truth(EPC, "move", T0 + 1_003_000, A, B)
+    )
+    s = score(world, [_told(TagMoveKind.ARRIVE, 1_004, None, B)], 0, {})
+    assert (s.precision, s.recall, s.n_true, s.n_false) == (1.0, 1.0, 1, 0)
+    at_a = score(world, [_told(TagMoveKind.ARRIVE, 1_001, None, A)], 0, {})
+    assert (at_a.n_false, at_a.recall) == (0, 0.5)  # the arrival at A itself; the move missed
+    # the same two movements 30 s apart are a stay that the reads resolve: both must be told
+    world = _world(
+        Truth(EPC, "arrive", T0 + 1_000_000, None, A), Truth(EPC, "move", T0 + 1_030_000, A, B)
+    )
+    s = score(world, [_told(TagMoveKind.ARRIVE, 1_031, None, B)], 0, {})
+    assert s.n_false == 1 and s.recall == 0.0
+
+
+def test_half_of_a_move_told_for_a_truth_before_the_warm_up_ends_counts_neither_way() -> None:
+    # moved A -> B 10 s before the scored window starts, told as a departure (before it) and an
+    # arrival (25 s later, inside it): the arrival is that move's, not a false movement
+    world = _world(Truth(EPC, "move", T0 + 110_000, A, B))
+    told = [_told(TagMoveKind.DEPART, 110, A, None), _told(TagMoveKind.ARRIVE, 135, None, B)]
+    s = score(world, told, 120_000, {})
+    assert (s.n_true, s.n_pred, s.n_false) == (0, 0, 0)
+    wrong = [told[0], _told(TagMoveKind.ARRIVE, 135, None, A)]
+    assert score(world, wrong, 120_000, {}).n_false == 1

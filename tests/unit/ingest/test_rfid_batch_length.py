@@ -11,6 +11,7 @@ import pytest
 
 from firmware_sim.devices.rfid_reader import ReaderDevice
 from ingest.rfid import AntennaSpec, TagMoveKind, TagMovement, TagTracker, TrackerConfig
+from ingest.rfid_state import Loc, Tag, degradation
 
 T0 = 1_763_719_200_000
 SHELF = "aisle/shelf-1"
@@ -114,3 +115,66 @@ def test_cross_reads_heard_during_an_antenna_outage_do_not_settle_a_tag_at_the_n
         batch(k, [1, 2], [*home, *own])
     arrivals = [m for m in out if m.epc == new]
     assert [(m.kind, m.to_location) for m in arrivals] == [(TagMoveKind.ARRIVE, "s2")]
+
+
+def _learned_shelf(n_tags: int, p: float) -> Loc:
+    """A shelf whose read rate p per tag and round is learned, all its tags read just now."""
+    loc = Loc(SHELF, is_portal=False)
+    for i in range(n_tags):
+        tag = Tag(f"E{i}", T0)
+        tag.seen_clock = 0.0
+        loc.present[tag.epc] = tag
+    for _ in range(40):  # 200 rounds of batches read exactly at the rate
+        loc.batch_reads = round(n_tags * p * 5)
+        degradation(loc, 5.0)
+        loc.clock += 5.0
+        for tag in loc.present.values():
+            tag.seen_clock = loc.clock
+    return loc
+
+
+@pytest.mark.parametrize(
+    ("reads_share", "doubtful", "slowed"),
+    [(1.0, False, False), (0.7, False, False), (0.5, True, False), (0.3, True, True)],
+)
+def test_a_shortfall_short_of_a_shadow_makes_a_shelf_doubtful(
+    reads_share: float, doubtful: bool, slowed: bool
+) -> None:
+    """15 tags at p = 0.3 and 5 rounds a batch: two batches' reads at a share of the expected.
+    Past 2 binomial sds (and 15 % short) no departure is decided there this batch; past 3 the
+    clock slows too (a shadow)."""
+    loc = _learned_shelf(15, 0.3)
+    for _ in range(2):
+        loc.batch_reads = round(15 * 0.3 * 5 * reads_share)
+        factor = degradation(loc, 5.0)
+    assert loc.doubtful is doubtful
+    assert (factor < 1.0) is slowed
+
+
+def test_a_doubtful_shelf_departs_nothing_until_its_reads_are_back() -> None:
+    """15 tags read 1.5 times a batch (p = 0.3); one leaves. While its window runs out the
+    others' reads halve (a shadow beginning: 2 sds short, not yet 3, so the clock still runs):
+    the departure waits for the reads to come back."""
+    tracker = TagTracker(TrackerConfig(rounds_per_s=10.0), [AntennaSpec("r1", 1, SHELF)])
+    epcs = list(TAGS)
+    shelf = tracker._locs[SHELF]
+    out: list[tuple[int, TagMovement]] = []
+    doubtful_at: list[int] = []
+    for k in range(320):
+        t0 = T0 + k * 500
+        present = epcs if k < 240 else epcs[1:]  # the first tag leaves at 120 s
+        short = 249 <= k < 262  # from 4.5 s after it left, for 6.5 s: half the reads
+        n = [(1 + (k + i) % 2) if not short else (k + i) % 2 for i in range(len(present))]
+        rows = [(e, c) for e, c in zip(present, n, strict=True) if c > 0]
+        epc, counts = [e for e, _ in rows], [c for _, c in rows]
+        moves = tracker.observe(
+            "r1", t0, t0 + 500, [1], epc, [1] * len(epc), [-50.0] * len(epc),
+            [t0 + 450] * len(epc), counts,
+        )  # fmt: skip
+        if shelf.doubtful:
+            doubtful_at.append(k)
+        out += [(k, m) for m in moves if m.kind is TagMoveKind.DEPART]
+    assert doubtful_at and min(doubtful_at) < 262  # the shortfall was noticed while it lasted
+    assert [m.epc for _, m in out] == [epcs[0]]
+    ((k_out, _),) = out
+    assert k_out >= 262 and k_out not in doubtful_at  # decided once the reads were back

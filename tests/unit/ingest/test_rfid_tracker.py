@@ -10,6 +10,7 @@ from ingest.rfid import (
     AntennaSpec,
     PortalSide,
     RfidConfigError,
+    RfidError,
     TagMoveKind,
     TagMovement,
     TagState,
@@ -94,6 +95,45 @@ def test_a_tag_moved_to_the_neighbour_moves_once() -> None:
     assert T0 + 55_000 <= move.ts_ms <= T0 + 65_000
 
 
+def test_a_fast_move_does_not_bounce_back_on_the_old_shelfs_fading_reads() -> None:
+    # a fast reader (10 rounds/s, 500 ms batches) hears the tag loud at shelf-1 and faintly at
+    # shelf-2; then it is moved onto shelf-2 (quieter there than it was at home) and shelf-1
+    # hears it only faintly. The old shelf's reads from before the move must not win it back,
+    # and a lone tag's silence is its own: no shadow to wait out.
+    tracker = TagTracker(TrackerConfig(rounds_per_s=10.0), ANTENNAS)
+    out: list[TagMovement] = []
+    for k in range(240):
+        t0 = T0 + k * 500
+        if k < 120:
+            epc, ant, rssi, n = [EPC, EPC], [1, 2], [-47.0, -56.0], [5, 1]
+        elif k < 125:  # moved: shelf-1 hears nothing while the move is found, then faintly
+            epc, ant, rssi, n = [EPC], [2], [-54.0], [3]
+        else:
+            epc, ant, rssi, n = [EPC, EPC], [2, 1], [-54.0, -56.0], [3, 1]
+        ts = [t0 + 450] * len(epc)
+        out += tracker.observe("r1", t0, t0 + 500, [1, 2], epc, ant, rssi, ts, n)
+        out += tracker.expire(t0 + 500)
+    assert [m.kind for m in out] == [TagMoveKind.ARRIVE, TagMoveKind.MOVE]
+    assert (out[1].from_location, out[1].to_location) == ("aisle/shelf-1", "aisle/shelf-2")
+    assert T0 + 60_000 <= out[1].ts_ms <= T0 + 63_000
+    assert tracker.present() == {EPC: "aisle/shelf-2"}
+
+
+def test_the_last_tag_on_a_shelf_departs_within_its_window() -> None:
+    # alone on its shelf, a leaving tag is the shelf's whole shortfall: that is no shadow, and
+    # its departure must not wait for the shelf's read-rate memory to forget it
+    tracker = TagTracker(TrackerConfig(rounds_per_s=10.0), ANTENNAS)
+    out: list[TagMovement] = []
+    for k in range(160):
+        t0 = T0 + k * 500
+        reads = ([EPC], [1], [-50.0], [t0 + 450], [4]) if k < 120 else ([], [], [], [], [])
+        out += tracker.observe("r1", t0, t0 + 500, [1, 2], *reads)
+        out += tracker.expire(t0 + 500)
+    assert [m.kind for m in out] == [TagMoveKind.ARRIVE, TagMoveKind.DEPART]
+    detected_ms = out[1].evidence["detected_ms"]
+    assert isinstance(detected_ms, int) and detected_ms - (T0 + 60_000) <= 3_500
+
+
 def test_an_antenna_missing_from_ants_is_not_observable_and_departs_nothing() -> None:
     store = Store()
     store.run(range(60), [(EPC, 1, -50.0, 3)])
@@ -115,6 +155,20 @@ def test_a_silent_or_offline_device_departs_nothing_and_reconciles_later() -> No
     store.run(range(400, 460), [(EPC, 1, -50.0, 3)])  # back after a gap, tag still there
     assert store.kinds() == [TagMoveKind.ARRIVE]
     assert store.tracker.unobservable_locations() == {"door-1"}
+
+
+def test_a_tag_heard_only_while_its_shelf_was_out_and_gone_when_it_is_back_never_arrives() -> None:
+    """Shelf-1's antenna is out; a new tag there is cross-read faintly by shelf-2 (held: the
+    reads may be cross-reads), and leaves before shelf-1 is back. Its stale reads must not
+    settle it on shelf-2 once shelf-1 has been back for a settle time."""
+    other = "3034257BF7194E4000009999"
+    store = Store()
+    home = [(other, 2, -50.0, 3), (other, 1, -60.0, 1)]  # a tag of shelf-2, cross-read by 1
+    store.run(range(30), home)
+    store.run(range(30, 46), [(other, 2, -50.0, 3), (EPC, 2, -62.0, 1)], ants=(2,))
+    store.run(range(46, 120), home)
+    assert [m.epc for m in store.out] == [other]
+    assert EPC not in store.tracker.present()
 
 
 def test_late_replayed_batches_apply_at_their_own_time() -> None:
@@ -178,6 +232,33 @@ def test_a_clear_inside_then_outside_order_makes_even_a_new_tag_exit() -> None:
     assert store.kinds() == [TagMoveKind.EXIT]
 
 
+def test_a_few_loud_reads_a_little_out_of_order_do_not_turn_an_entry_into_an_exit() -> None:
+    """A new tag walks in past a slow portal (500 ms batches): outside, then inside, but the
+    inside side's one loud early row outweighs its later ones, putting its centroid before the
+    outside's by a little. Within the centroids' standard error the tag's history stands: an
+    unknown tag enters."""
+    tracker = TagTracker(TrackerConfig(rounds_per_s=20.0), ANTENNAS)
+    rows = [  # (ms after T0, port, rssi, n)
+        (200, 1, -40.0, 1),  # a loud early cross-read inside
+        (450, 2, -50.0, 3),
+        (900, 2, -49.0, 2),
+        (1_400, 1, -55.0, 1),
+        (1_450, 2, -52.0, 1),
+    ]
+    out: list[TagMovement] = []
+    for k in range(12):
+        t0 = T0 + k * 500
+        batch = [r for r in rows if k * 500 <= r[0] < (k + 1) * 500]
+        ts = [T0 + r[0] for r in batch]
+        epc = [EPC] * len(batch)
+        ant, rssi, n = [r[1] for r in batch], [r[2] for r in batch], [r[3] for r in batch]
+        out += tracker.observe("door", t0, t0 + 500, [1, 2], epc, ant, rssi, ts, n)
+        out += tracker.expire(t0 + 500)
+    assert [m.kind for m in out] == [TagMoveKind.ENTRY]
+    gap, se = out[0].evidence["centroid_gap_ms"], out[0].evidence["centroid_se_ms"]
+    assert isinstance(gap, int) and isinstance(se, int) and 150 <= gap < 2 * se
+
+
 def test_snapshot_round_trips_through_json() -> None:
     store = Store()
     store.run(range(30), [(EPC, 1, -50.0, 3), (EPC, 2, -60.0, 1)])
@@ -185,6 +266,25 @@ def test_snapshot_round_trips_through_json() -> None:
     again = TagTracker.restore(TrackerConfig(rounds_per_s=4.0), ANTENNAS, snap)
     assert again.present() == store.tracker.present()
     assert again.snapshot() == snap
+
+
+def test_a_snapshot_from_before_the_centroid_spread_was_kept_still_restores() -> None:
+    store = Store()
+    store.batch(0, [(EPC, 1, -50.0, 4)], device="door", ants=(1, 2))  # a traversal is open
+    snap = json.loads(json.dumps(store.tracker.snapshot()))
+    (open_traversal,) = snap["traversals"]
+    open_traversal[3] = open_traversal[3][:9]  # the nine sums written before
+    again = TagTracker.restore(TrackerConfig(rounds_per_s=4.0), ANTENNAS, snap)
+    again.observe("door", T0 + 1000, T0 + 2000, [1, 2], [EPC], [2], [-50.0], [T0 + 1500], [4])
+    out = [
+        m
+        for k in range(2, 6)
+        for m in again.observe("door", T0 + k * 1000, T0 + (k + 1) * 1000, [1, 2], *[[]] * 5)
+    ]
+    assert [m.kind for m in out] == [TagMoveKind.EXIT]
+    open_traversal[3] = open_traversal[3] + [0.0] * 9  # too many: refused, clearly
+    with pytest.raises(RfidError, match="traversal"):
+        TagTracker.restore(TrackerConfig(rounds_per_s=4.0), ANTENNAS, snap)
 
 
 def test_config_and_antennas_are_validated() -> None:
