@@ -14,18 +14,18 @@ a gap between batches, an antenna missing from `ants`). Misses are counted in ob
 full fresh window; while a location's reads fall short of its learned rate (a shadow beginning,
 `Loc.doubtful`) no departure is decided there. `device_offline` (a gateway's last will) only
 marks it unobservable: batches that continue its stream (a spool replaying the outage, t0 = the
-previous t1) are ordinary observation. A tag is not settled next to a location that is not observing (its reads may be
-cross-reads of a tag there), and one heard as soon as a location comes back is dated into the gap
-(`ingest.rfid_moves`). The window is per tag (`ingest.rfid_state.window_rounds`), arbitration
-between antennas is in `ingest.rfid_arbitration`, portal direction in `ingest.rfid_portal`.
+previous t1) are ordinary observation. A tag is not settled next to a location that is not
+observing (its reads may be cross-reads of a tag there), and one heard as soon as a location
+comes back is dated into the gap (`ingest.rfid_moves`). The window is per tag
+(`ingest.rfid_state.window_rounds`), arbitration between antennas is in
+`ingest.rfid_arbitration`, portal direction in `ingest.rfid_portal`.
 
 Throughput: a read on the tag's confirmed location takes a short inline path; every other read, and
 every decision, takes the slow path (`no_contender` skips arbitration while no other location can
 lead). Arbitration runs for the tags read elsewhere in the batch with the reads there to lead
 (`move_min_reads`), and those whose challenger already leads: a read at home only strengthens
-home. Memory is O(live tags): gone tags are forgotten after
-3 h, tentative ones after `max_window_ms` unheard. Deterministic: same batches, same movements;
-`snapshot` round-trips.
+home. Memory is O(live tags): gone tags are forgotten after 3 h, tentative ones after
+`max_window_ms` unheard. Deterministic: same batches, same movements; `snapshot` round-trips.
 """
 
 from __future__ import annotations
