@@ -86,8 +86,11 @@ def add_own(tag: Tag, n: int, rssi: float, ts_ms: int, tau_ms: int) -> None:
         tag.ev_t_ms = ts_ms
 
 
-def best_other(tag: Tag, now_ms: int, cfg: TrackerConfig) -> Challenger | None:
-    """The strongest other location (forgetting faded ones), or None."""
+def best_other(
+    tag: Tag, now_ms: int, cfg: TrackerConfig, *, forget: bool = True
+) -> Challenger | None:
+    """The strongest other location (forgetting faded ones unless `forget` is False: a tentative
+    tag keeps where, and since when, it was heard while it is held), or None."""
     ev = tag.ev
     if not ev:
         tag.ev = None
@@ -99,7 +102,8 @@ def best_other(tag: Tag, now_ms: int, cfg: TrackerConfig) -> Challenger | None:
         k = decayed(1.0, int(e[T_MS]), now_ms, tau)
         cnt = e[CNT] * k
         if cnt < _FORGET_CNT:
-            del ev[key]
+            if forget:
+                del ev[key]
             continue
         s = score_db(cnt, e[RSUM] * k, cfg)
         if best is None or s > best.score_db:
@@ -179,7 +183,7 @@ def _silent_since(tag: Tag, ch: Challenger, cfg: TrackerConfig) -> bool:
 def settle_location(tag: Tag, now_ms: int, cfg: TrackerConfig) -> tuple[Challenger | None, float]:
     """For a tentative tag (all evidence in `ev`): the best location and its lead (dB) over the
     runner-up (+inf when it is the only one)."""
-    best = best_other(tag, now_ms, cfg)
+    best = best_other(tag, now_ms, cfg, forget=False)
     if best is None or tag.ev is None or len(tag.ev) < 2:
         return best, math.inf
     tau = cfg.arbitration_tau_ms

@@ -171,6 +171,48 @@ def test_a_tag_heard_only_while_its_shelf_was_out_and_gone_when_it_is_back_never
     assert EPC not in store.tracker.present()
 
 
+def test_a_tag_held_through_its_shelfs_outages_arrives_when_first_heard() -> None:
+    """Three shelves in a row. A new tag on shelf-2 is held while its neighbour shelf-1 is out
+    (its reads could be cross-reads of a tag there); shelf-2 itself goes out twice meanwhile,
+    long enough for the tag's reads there to fade, while shelf-3 keeps hearing it faintly. When
+    it settles, it arrived when it was first heard, not when shelf-2 heard it again."""
+    row = [AntennaSpec("r1", k, f"aisle/shelf-{k}") for k in (1, 2, 3)]
+    tracker = TagTracker(TrackerConfig(rounds_per_s=4.0), row)
+    other = "3034257BF7194E4000009999"
+    out: list[TagMovement] = []
+
+    def second(k: int, ants: tuple[int, ...], on_2: bool) -> None:
+        reads = [(other, 1, -50.0, 3), (other, 2, -60.0, 1)] if 1 in ants else []
+        reads += [(EPC, 2, -50.0, 3)] if on_2 and 2 in ants else []
+        reads += [(EPC, 3, -62.0, 1)] if on_2 else []  # shelf-3's faint cross-reads
+        cols = [list(c) for c in zip(*reads, strict=True)] if reads else [[], [], [], []]
+        t0 = T0 + k * 1000
+        out.extend(
+            tracker.observe(
+                "r1", t0, t0 + 1000, list(ants), cols[0], cols[1], cols[2],
+                [t0 + 500] * len(reads), cols[3],
+            )
+        )  # fmt: skip
+        out.extend(tracker.expire(t0 + 1000))
+
+    plan = [  # (seconds, antennas inventorying, is the new tag on shelf-2 yet)
+        (range(30), (1, 2, 3), False),  # shelf-1's tag is cross-read by shelf-2: neighbours
+        (range(30, 32), (2, 3), False),  # shelf-1 out from here
+        (range(32, 41), (2, 3), True),  # the new tag arrives on shelf-2, first heard at 32.5 s
+        (range(41, 61), (3,), True),  # shelf-2 out for 20 s: its evidence fades
+        (range(61, 66), (2, 3), True),
+        (range(66, 71), (3,), True),
+        (range(71, 90), (2, 3), True),
+        (range(90, 120), (1, 2, 3), True),  # shelf-1 back: the tag can settle
+    ]
+    for seconds, ants, on_2 in plan:
+        for k in seconds:
+            second(k, ants, on_2)
+    arrivals = [m for m in out if m.epc == EPC]
+    assert [(m.kind, m.to_location) for m in arrivals] == [(TagMoveKind.ARRIVE, "aisle/shelf-2")]
+    assert arrivals[0].ts_ms == T0 + 32_500
+
+
 def test_late_replayed_batches_apply_at_their_own_time() -> None:
     live, late = Store(), Store()
     reads: list[Read] = [(EPC, 1, -50.0, 3)]
