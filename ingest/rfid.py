@@ -38,6 +38,7 @@ from ingest import rfid_moves as moves
 from ingest import rfid_portal as portal
 from ingest import rfid_snapshot
 from ingest.rfid_arbitration import (
+    CNT,
     RSSI_MISSING_DBM,
     Challenger,
     best_other,
@@ -173,7 +174,7 @@ class TagTracker:
             # arbitration can only move it if this location has the reads to lead, or another
             # already leads (a faint cross-read below `move_min_reads` changes nothing)
             entry = tag.ev.get(loc.key) if tag.ev is not None else None
-            if tag.lead_since_ms is not None or (entry is not None and entry[0] >= need):
+            if tag.lead_since_ms is not None or (entry is not None and entry[CNT] >= need):
                 touched[e] = tag
         return list(touched.values())
 

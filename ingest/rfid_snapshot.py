@@ -131,8 +131,8 @@ def _load_locations(raw: Mapping[str, Any], tags: dict[str, Tag], locs: Mapping[
         if len(gap) > 3:
             loc.recent_reads, loc.recent_expected = float(gap[3][0]), float(gap[3][1])
             loc.rate_evidence = float(gap[3][2])
-        if len(gap) > 3 and len(gap[3]) > 3:  # older snapshots start the long memory afresh
-            loc.long_reads, loc.long_expected = float(gap[3][3]), float(gap[3][4])
+            if len(gap[3]) > 3:  # older snapshots start the long memory afresh
+                loc.long_reads, loc.long_expected = float(gap[3][3]), float(gap[3][4])
         for epc in order:
             if epc in tags and tags[epc].loc is loc:
                 loc.present[epc] = tags[epc]

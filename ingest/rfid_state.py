@@ -71,10 +71,10 @@ class Loc:
         self.rate = -1.0  # learned reads per active tag per round (-1: not yet)
         self.rate_evidence = 0.0  # tag-rounds behind it (up to MIN_RATE_EVIDENCE)
         self.recent_reads = 0.0  # reads of active tags over the last ~_RECENT_ROUNDS (decayed)
-        self.doubtful = False  # short of reads in the latest batch, if not yet significantly
         self.recent_expected = 0.0  # ... and what the learned rate expected of them
         self.long_reads = 0.0  # the same over the last ~_LONG_ROUNDS
         self.long_expected = 0.0
+        self.doubtful = False  # short of reads in the latest batch, if not yet significantly
         self.live_ports: set[tuple[str, int]] = set()  # antennas in their device's latest `ants`
         self.neighbours: set[str] = set()  # locations that cross-read its tags, or it theirs
 
@@ -165,8 +165,8 @@ def degradation(loc: Loc, rounds: float) -> float:
     sees a shadow begin, the long one has the evidence to see it at a low read rate (15 tags at
     p = 0.3 give ~40 reads in 10 rounds, too few to tell a 60 % shadow from chance at z = 3),
     and is asked only while the short one is still short of reads (so it does not linger).
-    The batch counts in full unless the reads fall short by 15 %
-    *and* significantly (a binomial z-test at `_SHADOW_Z`) in either; a shadowed batch with
+    The batch counts in full unless the reads fall short by 15 % *and* significantly (a
+    binomial z-test at `_SHADOW_Z`) in either; a shadowed batch with
     rho = observed/expected counts ln(1-p*rho)/ln(1-p) rounds per round, so a shadowed antenna
     cannot depart its tags early. The rate is a running mean over its first `MIN_RATE_EVIDENCE`
     tag-rounds (no batch is judged before), then an exponential mean per round of evidence,
@@ -201,12 +201,16 @@ def degradation(loc: Loc, rounds: float) -> float:
     # its silence must count towards its own departure, not slow the clock as a shadow would
     share = 1.0 - 1.0 / active
     expected = loc.recent_expected * share
-    loc.doubtful = expected >= 8.0 and _short_by(loc.recent_reads, expected, p) > _DOUBT_Z
-    rho = _shadow_ratio(loc.recent_reads, expected, p)
-    if rho == 1.0 and loc.recent_reads < _HEALTHY * loc.recent_expected * share:
+    short_z = _short_by(loc.recent_reads, expected, p)
+    loc.doubtful = short_z > _DOUBT_Z
+    if short_z > _SHADOW_Z:
+        rho = loc.recent_reads / expected
+    elif loc.recent_reads < _HEALTHY * expected:
         # short of reads now, but not significantly: the long memory has the evidence (and
         # only while the reads are still short: it must not linger after the shadow has gone)
         rho = _shadow_ratio(loc.long_reads, loc.long_expected * share, p)
+    else:
+        rho = 1.0
     shadowed = rho < 1.0
     memory = _RATE_MEMORY_ROUNDS * (3.0 if shadowed else 1.0)
     loc.rate += -math.expm1(-rounds / memory) * (observed - loc.rate)
@@ -217,16 +221,15 @@ def degradation(loc: Loc, rounds: float) -> float:
 
 def _shadow_ratio(reads: float, expected: float, p: float) -> float:
     """observed/expected if the reads fall short by 15 % and significantly, else 1.0."""
-    if expected < 8.0:
-        return 1.0
     if _short_by(reads, expected, p) > _SHADOW_Z:
         return reads / expected
     return 1.0
 
 
 def _short_by(reads: float, expected: float, p: float) -> float:
-    """Binomial z of the shortfall of `reads` against `expected` (0.0 unless 15 % short)."""
-    if reads >= _HEALTHY * expected:
+    """Binomial z of the shortfall of `reads` against `expected` (0.0 unless 15 % short, or
+    with fewer than 8 reads expected: too few to judge)."""
+    if expected < 8.0 or reads >= _HEALTHY * expected:
         return 0.0
     return (expected - reads) / math.sqrt(expected * (1.0 - p))
 
