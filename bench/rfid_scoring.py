@@ -7,9 +7,10 @@
   be confirmed before it): a movement that happened during an outage can only be dated
   somewhere in it (the tracker dates it to the middle), and the data cannot say where.
 - Two true movements of a tag around a stay of at most `BRIEF_STAY_MS` (arrive A + move A -> B,
-  move A -> B + depart B, move A -> B + move B -> C), told as their net movement (an arrival at
-  B, a departure from A, a move A -> C), are one event: a stay shorter than the settle time or a
-  departure window is below what the reads resolve.
+  move A -> B + depart B, move A -> B + move B -> C), or around a stay on a shelf that was
+  unobservable all through it, told as their net movement (an arrival at B, a departure from A,
+  a move A -> C), are one event: a stay shorter than the settle time or a departure window, or
+  on a shelf whose reader is down, is below what the reads resolve.
 - A move A -> B and a departure from A plus an arrival at B of the same tag, all within the
   tolerance, are one event told two ways (a move across the store is a walk through no antenna's
   field; a move into a shelf that is not observing is a departure and, later, an arrival): they
@@ -38,7 +39,8 @@
   that match a true one in the tail: neither way), and those at a
   location that stays unobservable from then to the end of the run (no tracker could see them;
   one told anyway, as a portal exit tells a departure from a shelf whose reader is down, counts
-  neither way).
+  neither way; a move told from such a shelf to one where the tag truly arrived is that
+  arrival: heard on its new shelf, the tag has left the old one).
 """
 
 from __future__ import annotations
@@ -103,8 +105,9 @@ def score(
     unmatched = [m for m in unmatched if m.ts_ms >= since]
     missed = [m for m in missed if since <= m.ts_ms < until]  # type: ignore[attr-defined]
     truth_moves, told_moves, unmatched = _compose(missed, unmatched, dark)
+    halves, unmatched = _half_seen_moves(missed, unmatched, unseeable, dark)
     n_true = sum(1 for m in truth if since <= m.ts_ms < until) - told_moves
-    tp = len(pairs) + truth_moves + told_moves
+    tp = len(pairs) + truth_moves + told_moves + halves
     n_pred = tp + len(unmatched)
     prec = tp / n_pred if n_pred else 1.0
     rec = tp / n_true if n_true else 1.0
@@ -207,15 +210,55 @@ def _compose(
         ):
             remaining, told_moves = trial, told_moves + 1
             left.remove(m)
-    told_moves += _match_brief_stays(left, remaining)
+    told_moves += _match_brief_stays(left, remaining, dark)
     return truth_moves, told_moves, left
 
 
-def _match_brief_stays(left: list[TagMovement], remaining: list[Any]) -> int:
-    """Remove the movements told as the net of a brief stay (and its two true movements)."""
+def _half_seen_moves(
+    missed: Sequence[Any], left: Sequence[TagMovement], unseeable: Sequence[Any], dark: Any
+) -> tuple[int, list[TagMovement]]:
+    """Match moves told for a departure nothing had to see (from a shelf dark to the end) and a
+    missed arrival: the tag is heard on its new shelf, so it left the old one (one event, the
+    arrival's). Returns how many, and the tracker's movements still unmatched. Each true arrival
+    is taken once (`missed` is not changed: the caller no longer uses it)."""
+    arrivals = [t for t in missed if t.kind == "arrive"]
+    gone = [t for t in unseeable if t.kind == "depart"]
+    still: list[TagMovement] = []
+    matched = 0
+    for m in left:
+        if m.kind.value == "move":
+            arr = _near_one(m, arrivals, m.to_location, "to_location", dark)
+            dep = _near_one(m, gone, m.from_location, "from_location", dark)
+            if arr is not None and dep is not None:
+                arrivals.remove(arr)
+                gone.remove(dep)
+                matched += 1
+                continue
+        still.append(m)
+    return matched, still
+
+
+def _near_one(m: TagMovement, pool: Sequence[Any], loc: str | None, field: str, dark: Any) -> Any:
+    for t in pool:
+        if (
+            t.epc == m.epc
+            and getattr(t, field) == loc
+            and (
+                abs(t.ts_ms - m.ts_ms) <= TOLERANCE_MS
+                or _dark_between(("", "", loc), t.ts_ms, m.ts_ms, dark)
+            )
+        ):
+            return t
+    return None
+
+
+def _match_brief_stays(
+    left: list[TagMovement], remaining: list[Any], dark: dict[str, set[int]]
+) -> int:
+    """Remove the movements told as the net of a brief or unseen stay (and its two true ones)."""
     matched = 0
     for m in list(left):
-        pair = _brief_stay(m, remaining)
+        pair = _brief_stay(m, remaining, dark)
         if pair is not None:
             for t in pair:
                 remaining.remove(t)
@@ -224,21 +267,39 @@ def _match_brief_stays(left: list[TagMovement], remaining: list[Any]) -> int:
     return matched
 
 
-def _brief_stay(m: TagMovement, missed: Sequence[Any]) -> tuple[Any, Any] | None:
-    """Two missed true movements of the tag, `BRIEF_STAY_MS` apart at most and within the
-    tolerance of `m`, whose net is `m`: arrive A + move A->B is an arrival at B, move A->B +
-    depart B a departure from A, move A->B + move B->C a move A->C (a stay at A, or B, shorter
-    than a settle time or a departure window is below what the reads can resolve)."""
+def _brief_stay(
+    m: TagMovement, missed: Sequence[Any], dark: dict[str, set[int]] | None = None
+) -> tuple[Any, Any] | None:
+    """Two missed true movements of the tag around a stay that the reads cannot resolve, near
+    `m`, whose net is `m`: arrive A + move A->B is an arrival at B, move A->B + depart B a
+    departure from A, move A->B + move B->C a move A->C. A stay cannot be resolved if it is
+    `BRIEF_STAY_MS` at most (shorter than a settle time or a departure window) or the shelf it
+    was on was unobservable all through it (its reader down: the tag was on no antenna that
+    could hear it). Near: `m` within the tolerance of either true movement, or a location of
+    the net unobservable all the way between `m` and the first (a movement in an outage is
+    dated into it)."""
     mine = sorted((t for t in missed if t.epc == m.epc), key=lambda t: t.ts_ms)
     for first, second in itertools.pairwise(mine):
-        if second.ts_ms - first.ts_ms > BRIEF_STAY_MS or first.to_location != second.from_location:
+        if first.to_location != second.from_location:
             continue
-        if abs(m.ts_ms - second.ts_ms) > TOLERANCE_MS:
+        if second.ts_ms - first.ts_ms > BRIEF_STAY_MS and not _dark_all(
+            first.to_location, first.ts_ms, second.ts_ms, dark
+        ):
             continue
         net = (first.from_location, second.to_location)
-        if net == (m.from_location, m.to_location) and net[0] != net[1]:
+        if net != (m.from_location, m.to_location) or net[0] == net[1]:
+            continue
+        if min(
+            abs(m.ts_ms - second.ts_ms), abs(m.ts_ms - first.ts_ms)
+        ) <= TOLERANCE_MS or _dark_between(("", "", *net), m.ts_ms, first.ts_ms, dark):
             return first, second
     return None
+
+
+def _dark_all(loc: str | None, a_ms: int, b_ms: int, dark: dict[str, set[int]] | None) -> bool:
+    """Was `loc` unobservable every second from a_ms to b_ms?"""
+    secs = dark.get(loc) if dark and loc is not None else None
+    return secs is not None and all(k in secs for k in range(a_ms // 1000, b_ms // 1000 + 1))
 
 
 def _dark_between(
@@ -288,19 +349,27 @@ def _left_then(m: TagMovement, truth: Sequence[object]) -> bool:
 def _happened(m: TagMovement, truth: Sequence[object]) -> bool:
     """A true movement of the same tag, kind and locations within `INVENTED_SPAN_MS`, or the
     half of a true move that the movement tells (a departure from the shelf a true move left, an
-    arrival at the one it reached: the tag did leave, or reach, that shelf then)."""
+    arrival at the one it reached: the tag did leave, or reach, that shelf then), or, for a
+    move A -> B, true movements that left A and reached B (a departure and, minutes later, an
+    arrival told late as one move: it happened, mis-dated)."""
     kind = m.kind.value
-    return any(
-        t.epc == m.epc  # type: ignore[attr-defined]
-        and abs(t.ts_ms - m.ts_ms) <= INVENTED_SPAN_MS  # type: ignore[attr-defined]
-        and (
-            (t.kind, t.from_location, t.to_location)  # type: ignore[attr-defined]
-            == (kind, m.from_location, m.to_location)
-            or (kind == "depart" and t.kind == "move" and t.from_location == m.from_location)  # type: ignore[attr-defined]
-            or (kind == "arrive" and t.kind == "move" and t.to_location == m.to_location)  # type: ignore[attr-defined]
-        )
+    mine = [
+        t
         for t in truth
-    )
+        if t.epc == m.epc and abs(t.ts_ms - m.ts_ms) <= INVENTED_SPAN_MS  # type: ignore[attr-defined]
+    ]
+    if any(
+        (t.kind, t.from_location, t.to_location) == (kind, m.from_location, m.to_location)  # type: ignore[attr-defined]
+        or (kind == "depart" and t.kind == "move" and t.from_location == m.from_location)  # type: ignore[attr-defined]
+        or (kind == "arrive" and t.kind == "move" and t.to_location == m.to_location)  # type: ignore[attr-defined]
+        for t in mine
+    ):
+        return True
+    if kind != "move":
+        return False
+    left = any(t.kind in ("depart", "move") and t.from_location == m.from_location for t in mine)  # type: ignore[attr-defined]
+    reached = any(t.kind in ("arrive", "move") and t.to_location == m.to_location for t in mine)  # type: ignore[attr-defined]
+    return left and reached
 
 
 def _near_dark(m: TagMovement, dark: dict[str, set[int]]) -> bool:

@@ -16,7 +16,9 @@ full fresh window; while a location's reads fall short of its learned rate (a sh
 marks it unobservable: batches that continue its stream (a spool replaying the outage, t0 = the
 previous t1) are ordinary observation. A tag is not settled next to a location that is not
 observing (its reads may be cross-reads of a tag there), and one heard as soon as a location
-comes back is dated into the gap (`ingest.rfid_moves`). The window is per tag
+comes back is dated into the gap (`ingest.rfid_moves`), and so is a move to a location that
+heard the tag from while its own could not (a read elsewhere while home is not hearing the tag
+begins a run there, however faint). The window is per tag
 (`ingest.rfid_state.window_rounds`), arbitration between antennas is in
 `ingest.rfid_arbitration`, portal direction in `ingest.rfid_portal`.
 
@@ -207,8 +209,13 @@ class TagTracker:
             self._locs[ch.location], self._locs, now_ms - self._cfg.arrive_settle_ms
         ):
             return  # its reads there may be cross-reads of a shelf that is not inventorying
-        lead_ms = (tag.lead_since_ms or now_ms) - self._cfg.arbitration_tau_ms // 2
-        ts_ms = max(min(max(ch.since_ms, lead_ms), now_ms), tag.last_move_ts_ms)
+        if self._led_through_gap(tag, ch):  # heard there from while home could not weigh it
+            start_ms = self._moved_ts(ch, min(tag.last_ts_ms, here.gap_from_ms))
+        else:
+            start_ms = max(
+                ch.since_ms, (tag.lead_since_ms or now_ms) - self._cfg.arbitration_tau_ms // 2
+            )
+        ts_ms = max(min(start_ms, now_ms), tag.last_move_ts_ms)
         self._move(tag, TagMoveKind.MOVE, ts_ms, ch, out)
 
     def _scan_departures(
@@ -235,17 +242,40 @@ class TagTracker:
                 self._locs[ch.location], self._locs, now_ms - cfg.arrive_settle_ms
             )
         ):
-            ts_ms = max(min(max(ch.since_ms, tag.last_ts_ms), now_ms), tag.last_move_ts_ms)
+            ts_ms = max(
+                min(max(self._moved_ts(ch, tag.last_ts_ms), tag.last_ts_ms), now_ms),
+                tag.last_move_ts_ms,
+            )
             self._move(tag, TagMoveKind.MOVE, ts_ms, ch, out)
             return
         out.append(moves.depart(tag, loc, now_ms, r_per_s, cfg))
+
+    def _led_through_gap(self, tag: Tag, ch: Challenger) -> bool:
+        """Did the challenger's run begin while the tag's own location could not be weighed
+        against it (in its gap, or in the first `2 * tau` after it, when no move is decided),
+        and lead from then: silent at home since the gap, or leading as soon as arbitration
+        resumed (a tag moved next door is cross-read at home, faintly, once home is back)?"""
+        here, cfg = tag.loc, self._cfg
+        assert here is not None and tag.lead_since_ms is not None
+        allowed_ms = here.resume_ms + 2 * cfg.arbitration_tau_ms
+        if not 0 < here.gap_from_ms <= ch.since_ms <= allowed_ms:
+            return False
+        if tag.last_ts_ms < ch.since_ms <= here.resume_ms:
+            return True
+        return tag.lead_since_ms <= allowed_ms + cfg.move_dwell_ms
+
+    def _moved_ts(self, ch: Challenger, home_last_ms: int) -> int:
+        to = self._locs[ch.location]
+        r_per_s = self._devices[to.antennas[0][0]].rounds_per_s
+        return moves.moved_ts(ch, to, home_last_ms, r_per_s, self._cfg)
 
     def _move(
         self, tag: Tag, kind: TagMoveKind, ts_ms: int, ch: Challenger, out: list[TagMovement]
     ) -> None:
         """Confirm the tag at the challenger's location (an arrival or a move)."""
         old, new = tag.loc, self._locs[ch.location]
-        moves.relocate(tag, new)
+        r_per_s = self._devices[new.antennas[0][0]].rounds_per_s
+        moves.relocate(tag, new, r_per_s, self._cfg.arbitration_tau_ms)
         from_key = old.key if old is not None else None
         out.append(moves.movement(tag, kind, ts_ms, from_key, ch, new, self._now_ms))
 

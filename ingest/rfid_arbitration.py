@@ -73,8 +73,25 @@ def add_other(
         entry[RSUM] = entry[RSUM] + n * rssi
     if ts_ms > entry[LAST_TS]:
         entry[LAST_TS] = float(ts_ms)
-    if entry[STRONG_TS] == 0.0 and (tag.loc is None or rssi >= own_mean_rssi(tag) - h_db / 2):
-        entry[STRONG_TS] = float(ts_ms)
+    strong = entry[STRONG_TS]
+    if strong == 0.0:
+        if tag.loc is None or rssi >= own_mean_rssi(tag) - h_db / 2 or _unheard_at_home(tag, ts_ms):
+            entry[STRONG_TS] = float(ts_ms)
+    elif strong <= tag.last_ts_ms and tag.loc is not None and _unheard_at_home(tag, ts_ms):
+        entry[STRONG_TS] = float(ts_ms)  # its run there began while it was still heard at home
+
+
+def _unheard_at_home(tag: Tag, ts_ms: int) -> bool:
+    """Is the tag's confirmed location not hearing it at `ts_ms`: its antennas out (not in
+    `ants`), or its reader's batches more than a second behind, or back from a gap without
+    having heard the tag since? Then a read elsewhere, however faint, may begin its new place."""
+    home = tag.loc
+    assert home is not None
+    return (
+        not home.live_ports
+        or home.seen_until_ms < ts_ms - 1000
+        or tag.seen_clock < home.resume_clock
+    )
 
 
 def add_own(tag: Tag, n: int, rssi: float, ts_ms: int, tau_ms: int) -> None:

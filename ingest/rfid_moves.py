@@ -16,14 +16,16 @@ import math
 from collections.abc import Mapping
 
 from ingest.rfid_arbitration import (
+    CNT,
     LAST_TS,
     STRONG_TS,
     Challenger,
     add_other,
+    best_other,
     own_mean_rssi,
     settle_location,
 )
-from ingest.rfid_state import Loc, Tag, read_prob_lower, window_rounds
+from ingest.rfid_state import Loc, Tag, prob_lower, read_prob_lower, window_rounds
 from ingest.rfid_types import TagMoveKind, TagMovement, TagState, TrackerConfig
 
 # ln(1/0.001): / -ln(1 - p) rounds in which a tag already present is heard with 99.9 %
@@ -52,7 +54,8 @@ def read_elsewhere(
         tag.state = TagState.TENTATIVE
         tag.first_ts_ms = ts_ms
         tag.n_sum = 0
-        tag.ev = None
+        if tag.ev is not None:  # heard elsewhere before it departed: keep what has not faded
+            best_other(tag, ts_ms, cfg)
         tentative[epc] = tag
     if tag.state is TagState.TENTATIVE:
         tag.n_sum += n
@@ -67,28 +70,37 @@ def read_elsewhere(
     return tag
 
 
-def relocate(tag: Tag, new: Loc) -> None:
+def relocate(tag: Tag, new: Loc, r_per_s: float, tau_ms: int) -> None:
     """Make `new` the tag's confirmed location: its evidence there becomes the inline one.
 
     The old location's evidence is dropped, not kept as a challenger's: reads from before the
     move say where the tag was, and for seconds after it (the time constant) they would still
     outscore the new location's, whose mean RSSI carries the cross-reads it was heard with
     before, and move the tag straight back. If the move was wrong, the old location reads it
-    again, loud, and wins it back on fresh reads."""
+    again, loud, and wins it back on fresh reads. Its read rate there starts from the reads
+    that settled it (decayed with the arbitration time constant `tau_ms`, over the rounds of
+    its loud run there weighed by the same decay): a tag that stays seconds and leaves departs
+    on a window of its own rate, not the prior's (up to `max_window_ms`)."""
     ev = tag.ev if tag.ev is not None else {}
     old = tag.loc
     if old is not None:
         old.present.pop(tag.epc, None)
     entry = ev.pop(new.key, None)
+    heard_rounds, reads = 0.0, 0
     if entry is not None:
         tag.cnt, tag.rssi_sum, tag.ev_t_ms = entry[0], entry[1], int(entry[2])
         tag.last_ts_ms = int(entry[LAST_TS])
+        if entry[STRONG_TS] > 0:  # the rounds its decayed reads weigh, decayed alike
+            span_ms = max(0.0, entry[LAST_TS] - entry[STRONG_TS])
+            heard_rounds = 1.0 + tau_ms * r_per_s / 1000.0 * -math.expm1(-span_ms / tau_ms)
+            reads = int(min(entry[CNT], heard_rounds))
     for other in ev.values():
         other[STRONG_TS] = 0.0  # the next loud read there starts a new run
     tag.ev = ev or None
     tag.loc = new
-    tag.n_sum = 0
-    tag.clock0 = tag.seen_clock = new.clock
+    tag.n_sum = reads
+    tag.seen_clock = new.clock
+    tag.clock0 = new.clock - heard_rounds
     tag.lead_since_ms = None
     new.present[tag.epc] = tag
 
@@ -146,7 +158,10 @@ def heard_elsewhere(
 
 
 def depart(tag: Tag, loc: Loc, now_ms: int, r_per_s: float, cfg: TrackerConfig) -> TagMovement:
-    """Declare the tag gone from `loc` (it stays known, on no antenna)."""
+    """Declare the tag gone from `loc` (it stays known, on no antenna). Where it was heard
+    elsewhere since it fell silent here is kept: if it is heard there again (it was carried
+    there, and is told as a departure and an arrival), its arrival is dated by the reads it had
+    there before it departed. Cross-reads from before (it was here then) are dropped."""
     p = read_prob_lower(tag, cfg)
     missed = loc.clock - max(tag.seen_clock, loc.resume_clock)
     if tag.seen_clock < loc.resume_clock:  # last read before an outage: somewhere in it
@@ -155,9 +170,11 @@ def depart(tag: Tag, loc: Loc, now_ms: int, r_per_s: float, cfg: TrackerConfig) 
         ts_ms = tag.last_ts_ms + int(min(1000.0, 500.0 / (p * r_per_s)))
     ts_ms = max(min(ts_ms, now_ms), tag.last_move_ts_ms)
     del loc.present[tag.epc]
+    if tag.ev is not None:  # keep where it was heard since it fell silent here (see above)
+        silent_from = tag.last_ts_ms
+        tag.ev = {k: e for k, e in tag.ev.items() if e[LAST_TS] > silent_from} or None
     tag.loc = None
     tag.state = TagState.GONE
-    tag.ev = None
     tag.last_ts_ms = now_ms
     tag.last_move_ts_ms = ts_ms
     conf = 1.0 - cfg.false_departure_delta * math.pow(1.0 - p, max(0.0, missed - 1))
@@ -177,8 +194,9 @@ def settle_ready(
 ) -> tuple[list[str], list[tuple[Tag, Challenger]]]:
     """Tentative tags to forget (faded, or unheard for `max_window_ms`; kept while where they were
     heard is not observed) and those to confirm at
-    their best location: heard `arrive_min_reads` times over `arrive_settle_ms` (twice that
-    while the runner-up is within `hysteresis_db`), heard within the last `arrive_settle_ms`
+    their best location: heard `arrive_min_reads` times over `arrive_settle_ms` (twice that,
+    next to neighbours observing all that while, when the runner-up is within `hysteresis_db`),
+    heard within the last `arrive_settle_ms`
     (a tag held while its neighbour was out, and not heard since it came back, has left), and
     not next to an unobserved location (what it heard may be cross-reads of a tag on the
     antenna that is not inventorying)."""
@@ -197,11 +215,19 @@ def settle_ready(
             continue  # unheard for a settle time: what it heard is stale (it may have left)
         elif (
             tag.n_sum >= cfg.arrive_min_reads
-            and (lead_db >= cfg.hysteresis_db or age_ms >= 2 * cfg.arrive_settle_ms)
             and not _near_unobserved(tag, locs, now_ms - cfg.arrive_settle_ms)
+            and (lead_db >= cfg.hysteresis_db or _long_heard(tag, locs, now_ms, cfg))
         ):
             settle.append((tag, ch))
     return forget, settle
+
+
+def _long_heard(tag: Tag, locs: Mapping[str, Loc], now_ms: int, cfg: TrackerConfig) -> bool:
+    """Has the tag been heard for twice the settle time, with every neighbour of where it was
+    heard observing all that while? (A tag held while its shelf's neighbour was out has only the
+    evidence gathered since the neighbour came back to weigh its cross-reads against.)"""
+    since_ms = now_ms - 2 * cfg.arrive_settle_ms
+    return tag.first_ts_ms <= since_ms and not _near_unobserved(tag, locs, since_ms)
 
 
 def _unobserved(tag: Tag, locs: Mapping[str, Loc], since_ms: int) -> bool:
@@ -237,14 +263,34 @@ def arrival_ts(tag: Tag, loc: Loc, r_per_s: float, cfg: TrackerConfig) -> int:
     """When a settled tag arrived at `loc`: its first loud read there, unless that came within
     the first rounds after `loc`'s antennas came back from a gap: then the tag was already
     there, since it was first heard anywhere (cross-reads during the gap), or else since an
-    unknown time in the gap, dated to its middle (as departures during a gap are)."""
+    unknown time in the gap, dated to its middle (as departures during a gap are). The first
+    rounds are those in which a tag already there is heard with 99.9 %: at the prior's read
+    rate, or at the tag's own (the lower bound of all its reads since it was first heard, if
+    that was after the return and higher: a loud tag first heard a second late came later)."""
     first_ms = first_ts(tag, loc.key)
+    if loc.gap_from_ms <= 0 or first_ms < loc.resume_ms:
+        return first_ms
+    held = tag.first_ts_ms < loc.resume_ms  # heard elsewhere before it: its reads are not here
+    p = cfg.prior_read_prob
+    if not held:
+        heard_rounds = (tag.last_ts_ms - tag.first_ts_ms) * r_per_s / 1000.0 + 1.0
+        p = max(p, prob_lower(tag.n_sum, heard_rounds, cfg))
+    if first_ms >= loc.resume_ms + 1000.0 * _RESUME_ROUNDS / -math.log1p(-p) / r_per_s:
+        return first_ms
+    return tag.first_ts_ms if held else (loc.gap_from_ms + loc.resume_ms) // 2
+
+
+def moved_ts(ch: Challenger, to: Loc, home_last_ms: int, r_per_s: float, cfg: TrackerConfig) -> int:
+    """When a tag silent at home (last heard there at `home_last_ms`) moved to `to`, where it is
+    heard since `ch.since_ms`: then, unless that was within the first rounds after `to` came
+    back from a gap that began after `home_last_ms`: then it got there during the gap (dated to
+    the middle of the part of the gap after its last read at home, as `arrival_ts` dates an
+    arrival)."""
+    since = ch.since_ms
     grace_ms = 1000.0 * _RESUME_ROUNDS / -math.log1p(-cfg.prior_read_prob) / r_per_s
-    if loc.gap_from_ms > 0 and loc.resume_ms <= first_ms < loc.resume_ms + grace_ms:
-        if tag.first_ts_ms < loc.resume_ms:
-            return tag.first_ts_ms
-        return (loc.gap_from_ms + loc.resume_ms) // 2
-    return first_ms
+    if to.gap_from_ms > 0 and home_last_ms < to.resume_ms <= since < to.resume_ms + grace_ms:
+        return (max(to.gap_from_ms, home_last_ms) + to.resume_ms) // 2
+    return since
 
 
 def first_ts(tag: Tag, key: str) -> int:

@@ -10,7 +10,9 @@ when it is clear: centroids at least `_MIN_GAP_MS` apart, each side heard at lea
 the gap at least `_OVERRULE_Z` standard errors (each side's weighted spread of read times plus
 the batch's time resolution, over its effective number of reads: a few loud reads weigh as few).
 At a read probability of 0.3 a walking tag gives each side a handful of reads, and their
-centroids can land 300 ms the wrong way round.
+centroids can land 300 ms the wrong way round. A tag known in the store needs
+`_OVERRULE_Z_KNOWN` standard errors to be told entering: it can only come in if it went out
+unseen, far rarer than a 2-sd chance order of a handful of reads.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ingest.rfid_types import PortalSide, TagMoveKind, TagMovement, TagState, Tr
 _MIN_GAP_MS = 150.0  # centroid gaps below this do not overrule the tag's history
 _MIN_SIDE_READS = 2  # nor does a side heard once (a cross-read from the other side's zone)
 _OVERRULE_Z = 2.0  # nor a gap within this many standard errors of the centroids
+_OVERRULE_Z_KNOWN = 4.0  # ... for a tag known in the store (its entry needs an unseen exit)
 _TS_SD_MS = 150.0  # a read's time is its batch row's last sighting: this uncertain (sd)
 
 
@@ -156,9 +159,10 @@ def decide(tr: Traversal, *, known_inside: bool) -> Crossing:
         if (gap_ms > 0) == known_inside:
             return Crossing(known_inside, ts, min(0.999, 0.6 + 0.4 * strength), evidence)
         se_ms = math.sqrt(tr.centroid_var_ms2())
+        z_needed = _OVERRULE_Z_KNOWN if known_inside else _OVERRULE_Z
         evidence["centroid_se_ms"] = round(se_ms)
         if (
-            abs(gap_ms) < max(_MIN_GAP_MS, _OVERRULE_Z * se_ms)
+            abs(gap_ms) < max(_MIN_GAP_MS, z_needed * se_ms)
             or min(tr.n_in, tr.n_out) < _MIN_SIDE_READS
         ):
             return Crossing(known_inside, ts, 0.5, evidence)

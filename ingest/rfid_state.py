@@ -239,9 +239,14 @@ def read_prob_lower(tag: Tag, cfg: TrackerConfig) -> float:
     # Rounds up to the tag's last read only: counting the current silence too would make the
     # estimate fall as fast as the misses grow, and the window would run away from them.
     rounds = (tag.seen_clock - tag.clock0) if tag.loc is not None else 0.0
+    return prob_lower(tag.n_sum, rounds, cfg)
+
+
+def prob_lower(reads: float, rounds: float, cfg: TrackerConfig) -> float:
+    """Lower confidence bound of a read probability from `reads` in `rounds` (Beta prior)."""
     k = cfg.prior_rounds
-    total = max(rounds, float(tag.n_sum)) + k
-    p_hat = (tag.n_sum + cfg.prior_read_prob * k) / total
+    total = max(rounds, reads) + k
+    p_hat = (reads + cfg.prior_read_prob * k) / total
     p_lo = p_hat - _Z_LOWER * math.sqrt(p_hat * (1.0 - p_hat) / total)
     return min(_P_MAX, max(_P_MIN, p_lo))
 

@@ -122,6 +122,53 @@ def test_a_stay_too_brief_to_see_told_as_the_net_movement_is_one_event() -> None
     assert s.n_false == 1 and s.recall == 0.0
 
 
+def test_a_stay_on_a_shelf_unobservable_all_through_it_told_as_the_net_is_one_event() -> None:
+    # moved A -> B while B's reader was down, taken from B 190 s later, still down: the tag was
+    # on no antenna that could hear it; one departure from A, dated into A's own outage, is it
+    world = _world(
+        Truth(EPC, "move", T0 + 1_000_000, A, B), Truth(EPC, "depart", T0 + 1_190_000, B, None)
+    )
+    s0 = T0 // 1000
+    b_out = set(range(s0 + 990, s0 + 1_250))
+    a_out = set(range(s0 + 995, s0 + 1_200))
+    told = [_told(TagMoveKind.DEPART, 1_095, A, None)]  # A's outage middle, 95 s after the move
+    s = score(world, told, 0, {A: a_out, B: b_out})
+    assert (s.precision, s.recall, s.n_true, s.n_false) == (1.0, 1.0, 1, 0)
+    # B heard for part of the stay: the reads could have resolved it, both must be told
+    b_half = set(range(s0 + 1_100, s0 + 1_250))
+    s = score(world, told, 0, {A: a_out, B: b_half})
+    assert s.n_false == 1 and s.recall == 0.0
+    # A observed after the move: a departure dated 95 s later is late, not a net movement
+    s = score(world, told, 0, {B: b_out})
+    assert s.n_false == 1 and s.recall == 0.0
+
+
+def test_a_move_from_a_shelf_dark_to_the_end_to_a_true_arrival_is_that_arrival() -> None:
+    # taken from A while A's reader is down to the end of the run, put on B 35 s later: B hears
+    # it, so it has left A; told as one move A -> B, it is the arrival's event
+    world = _world(
+        Truth(EPC, "depart", T0 + 3_000_000, A, None),
+        Truth(EPC, "arrive", T0 + 3_035_000, None, B),
+    )
+    dark = {A: set(range(T0 // 1000 + 2_900, T0 // 1000 + 3_600))}
+    s = score(world, [_told(TagMoveKind.MOVE, 3_036, A, B)], 0, dark)
+    assert (s.precision, s.recall, s.n_true, s.n_false) == (1.0, 1.0, 1, 0)
+    # to the wrong shelf it is false, and the arrival missed
+    s = score(world, [_told(TagMoveKind.MOVE, 3_036, A, A + "x")], 0, dark)
+    assert (s.recall, s.n_false) == (0.0, 1)
+
+
+def test_a_departure_and_a_later_arrival_told_late_as_one_move_is_false_not_spurious() -> None:
+    # taken from A, put on B 150 s later; told as one move A -> B when B heard it: mis-dated
+    world = _world(
+        Truth(EPC, "depart", T0 + 1_000_000, A, None), Truth(EPC, "arrive", T0 + 1_150_000, None, B)
+    )
+    s = score(world, [_told(TagMoveKind.MOVE, 1_151, A, B)], 0, {})
+    assert (s.n_false, s.n_spurious) == (1, 0)
+    s = score(world, [_told(TagMoveKind.MOVE, 1_151, B, A)], 0, {})  # the other way: never
+    assert (s.n_false, s.n_spurious) == (1, 1)
+
+
 def test_half_of_a_move_told_for_a_truth_before_the_warm_up_ends_counts_neither_way() -> None:
     # moved A -> B 10 s before the scored window starts, told as a departure (before it) and an
     # arrival (25 s later, inside it): the arrival is that move's, not a false movement

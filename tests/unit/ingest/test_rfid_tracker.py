@@ -78,6 +78,18 @@ def test_a_silent_tag_departs_after_its_window_with_evidence() -> None:
     json.dumps(dep.evidence)
 
 
+def test_a_tag_that_stays_seconds_departs_on_its_own_read_rate_not_the_priors() -> None:
+    """Put on shelf-1 for 4 s (read 3 times a second), and taken just as it settles: the reads
+    that settled it count towards its read rate, so it departs well inside the 60 s a tag with
+    no evidence of its own would need."""
+    store = Store()
+    store.run(range(4), [(EPC, 1, -50.0, 3)])
+    store.run(range(4, 90), [])
+    assert store.kinds() == [TagMoveKind.ARRIVE, TagMoveKind.DEPART]
+    detected_ms = store.out[1].evidence["detected_ms"]
+    assert isinstance(detected_ms, int) and detected_ms - T0 < 4_000 + 30_000
+
+
 def test_cross_reads_on_the_neighbour_do_not_move_the_tag() -> None:
     store = Store()
     store.run(range(120), [(EPC, 1, -50.0, 3), (EPC, 2, -58.0, 2)])
@@ -213,6 +225,113 @@ def test_a_tag_held_through_its_shelfs_outages_arrives_when_first_heard() -> Non
     assert arrivals[0].ts_ms == T0 + 32_500
 
 
+def test_a_tag_held_while_its_shelf_was_out_settles_on_evidence_gathered_since_it_is_back() -> None:
+    """A new tag on shelf-2, which is out, is cross-read by shelf-1 for a minute (held). When
+    shelf-2 is back its first seconds there are unlucky (one read a second); after three
+    seconds the cross-reads still score higher, close behind. Too close to call on three seconds:
+    the tag settles on shelf-2 once shelf-2 has been heard for twice the settle time."""
+    other = "3034257BF7194E4000009999"
+    store = Store()
+    home = [(other, 1, -50.0, 3), (other, 2, -60.0, 1)]  # shelf-1's tag, cross-read by 2
+    store.run(range(30), home)
+    store.run(range(30, 90), [*home[:1], (EPC, 1, -56.0, 2)], ants=(1,))  # shelf-2 out
+    both = [*home, (EPC, 1, -56.0, 2)]
+    store.run(range(90, 93), [*both, (EPC, 2, -56.0, 1)])  # back, and unlucky at first
+    store.run(range(93, 120), [*both, (EPC, 2, -56.0, 4)])
+    mine = [m for m in store.out if m.epc == EPC]
+    assert [(m.kind, m.to_location) for m in mine] == [(TagMoveKind.ARRIVE, "aisle/shelf-2")]
+    assert mine[0].ts_ms == T0 + 30_500  # first heard (cross-read) while shelf-2 was out
+
+
+@pytest.mark.parametrize(("first_s", "arrived_s"), [(60, 45.0), (62, 62.5)])
+def test_a_tag_first_heard_after_its_shelf_is_back_arrived_in_the_gap_only_if_heard_at_once(
+    first_s: int, arrived_s: float
+) -> None:
+    """Shelf-1 is out from 30 s to 60 s. A new tag heard there in the first batch after (a tag
+    read every round would have been heard at once) arrived during the gap (dated to its middle);
+    one first heard 2.5 s after the return, at that rate, arrived then."""
+    store = Store()
+    other = "3034257BF7194E4000009999"
+    store.run(range(30), [(other, 2, -50.0, 4)])
+    store.run(range(30, 60), [(other, 2, -50.0, 4)], ants=(2,))
+    store.run(range(60, first_s), [(other, 2, -50.0, 4)])
+    store.run(range(first_s, 80), [(other, 2, -50.0, 4), (EPC, 1, -50.0, 4)])
+    mine = [m for m in store.out if m.epc == EPC]
+    assert [(m.kind, m.to_location) for m in mine] == [(TagMoveKind.ARRIVE, "aisle/shelf-1")]
+    assert mine[0].ts_ms == T0 + int(arrived_s * 1000)
+
+
+@pytest.mark.parametrize(("cross_read_at_home", "cross_read_before"), [(0, 0), (1, 0), (1, 1)])
+def test_a_tag_moved_while_its_shelf_was_out_is_dated_when_first_heard_on_the_new_one(
+    cross_read_at_home: int, cross_read_before: int
+) -> None:
+    """Shelf-1 is out from 30 s to 90 s; its tag is carried to shelf-2 at 50 s and heard there,
+    fainter than at home. When shelf-1 is back (silent, or cross-reading it faintly), the move
+    is dated to 50.5 s (when shelf-2 first heard it), not to when it was decided; if shelf-2
+    cross-read it, loud, before the outage too, to when shelf-2 first heard it in the outage
+    (its earlier reads were while it was still heard at home)."""
+    store = Store()
+    before = [(EPC, 2, -51.0, 1)] if cross_read_before else []
+    store.run(range(30), [(EPC, 1, -50.0, 3), *before])
+    store.run(range(30, 50), before, ants=(2,))
+    store.run(range(50, 90), [(EPC, 2, -58.0, 3)], ants=(2,))
+    faint = [(EPC, 1, -68.0, 1)] if cross_read_at_home else []
+    store.run(range(90, 120), [(EPC, 2, -58.0, 3), *faint])
+    moved = [m for m in store.out if m.kind is not TagMoveKind.ARRIVE]
+    assert [(m.kind, m.from_location, m.to_location) for m in moved] == [
+        (TagMoveKind.MOVE, "aisle/shelf-1", "aisle/shelf-2")
+    ]
+    assert moved[0].ts_ms == T0 + (30_500 if cross_read_before else 50_500)
+
+
+@pytest.mark.parametrize("cross_read_at_home", [False, True])
+def test_a_tag_moved_while_its_reader_was_out_is_dated_into_the_outage(
+    cross_read_at_home: bool,
+) -> None:
+    """Both shelves are out from 30 s to 90 s, and the tag is carried from shelf-1 to shelf-2
+    meanwhile. Back, shelf-2 hears it at once (fainter than its old shelf did; shelf-1 silent,
+    or cross-reading it faintly): it got there in the outage, and its move is dated into it."""
+    other = "3034257BF7194E4000009999"
+    store = Store(TrackerConfig(rounds_per_s=10.0))
+    home = [(other, 1, -50.0, 9), (other, 2, -62.0, 2)]  # shelf-1's tag, cross-read by 2
+    store.run(range(30), [*home, (EPC, 1, -50.0, 9)])
+    store.run(range(30, 90), [], ants=())
+    faint = [(EPC, 1, -66.0, 2)] if cross_read_at_home else []
+    store.run(range(90, 120), [*home, (EPC, 2, -58.0, 9), *faint])
+    mine = [m for m in store.out if m.epc == EPC][1:]  # after its first arrival
+    assert mine and all(T0 + 30_000 < m.ts_ms < T0 + 90_000 for m in mine)
+    assert store.tracker.present()[EPC] == "aisle/shelf-2"
+
+
+def test_a_tag_that_departs_for_a_shelf_next_to_one_still_out_arrives_when_first_heard() -> None:
+    """Three shelves in a row, all out from 30 s; shelves 1 and 2 are back at 90 s, shelf-3 at
+    100 s. The tag was carried from shelf-1 to shelf-2 in the outage. Its reads on shelf-2
+    could be cross-reads of a tag on shelf-3 (still out), so it departs shelf-1; when it
+    settles on shelf-2 it arrived when shelf-2 first heard it (90.5 s), not when it was heard
+    again after its departure (it keeps where it was heard while silent at home)."""
+    row = [AntennaSpec("r1", k, f"aisle/shelf-{k}") for k in (1, 2, 3)]
+    tracker = TagTracker(TrackerConfig(rounds_per_s=10.0), row)
+    other = "3034257BF7194E4000009999"
+    out: list[TagMovement] = []
+    for k in range(130):
+        ants = (1, 2, 3) if k < 30 or k >= 100 else (1, 2) if k >= 90 else ()
+        reads = [(other, 3, -50.0, 9), (other, 2, -62.0, 2)]  # shelf-3's tag, cross-read by 2
+        reads += [(EPC, 1, -50.0, 9)] if k < 30 else [(EPC, 2, -58.0, 9)]
+        reads = [r for r in reads if r[1] in ants]
+        cols = [list(c) for c in zip(*reads, strict=True)] if reads else [[], [], [], []]
+        t0 = T0 + k * 1000
+        out += tracker.observe(
+            "r1", t0, t0 + 1000, list(ants), cols[0], cols[1], cols[2], [t0 + 500] * len(reads),
+            cols[3],
+        )  # fmt: skip
+        out += tracker.expire(t0 + 1000)
+    mine = [(m.kind, m.ts_ms) for m in out if m.epc == EPC][1:]  # after its first arrival
+    assert [kind for kind, _ in mine] == [TagMoveKind.DEPART, TagMoveKind.ARRIVE]
+    assert T0 + 30_000 < mine[0][1] < T0 + 90_000
+    assert mine[1][1] <= T0 + 90_500
+    assert tracker.present()[EPC] == "aisle/shelf-2"
+
+
 def test_late_replayed_batches_apply_at_their_own_time() -> None:
     live, late = Store(), Store()
     reads: list[Read] = [(EPC, 1, -50.0, 3)]
@@ -299,6 +418,41 @@ def test_a_few_loud_reads_a_little_out_of_order_do_not_turn_an_entry_into_an_exi
     assert [m.kind for m in out] == [TagMoveKind.ENTRY]
     gap, se = out[0].evidence["centroid_gap_ms"], out[0].evidence["centroid_se_ms"]
     assert isinstance(gap, int) and isinstance(se, int) and 150 <= gap < 2 * se
+
+
+@pytest.mark.parametrize(
+    ("rows", "kind"),
+    [
+        (  # mixed, the outside's loud early rows put its centroid 2.1 se first: still an exit
+            [(100, 2, -50.0, 3), (450, 1, -50.0, 2), (600, 2, -50.0, 2), (950, 1, -50.0, 2),
+             (1_100, 2, -52.0, 1), (1_400, 1, -52.0, 2)],
+            TagMoveKind.EXIT,
+        ),
+        (  # outside, then well after inside: it went out unseen and comes back in
+            [(100, 2, -50.0, 3), (300, 2, -50.0, 2), (1_200, 1, -50.0, 3), (1_400, 1, -50.0, 2)],
+            TagMoveKind.ENTRY,
+        ),
+    ],
+)  # fmt: skip
+def test_a_tag_known_in_the_store_enters_only_on_a_clear_outside_then_inside_order(
+    rows: list[tuple[int, int, float, int]], kind: TagMoveKind
+) -> None:
+    tracker = TagTracker(TrackerConfig(rounds_per_s=20.0), ANTENNAS)
+    out: list[TagMovement] = []
+    for k in range(60):  # on shelf-1 for 30 s, then gone from it: known in the store
+        t0 = T0 - 100_000 + k * 1000
+        reads = ([EPC], [1], [-50.0], [t0 + 500], [15]) if k < 30 else ([], [], [], [], [])
+        out += tracker.observe("r1", t0, t0 + 1000, [1, 2], *reads)
+    assert tracker.tag_state(EPC) is TagState.GONE
+    for k in range(12):
+        t0 = T0 + k * 500
+        batch = [r for r in rows if k * 500 <= r[0] < (k + 1) * 500]
+        ts = [T0 + r[0] for r in batch]
+        ant, rssi, n = [r[1] for r in batch], [r[2] for r in batch], [r[3] for r in batch]
+        out += tracker.observe("door", t0, t0 + 500, [1, 2], [EPC] * len(batch), ant, rssi, ts, n)
+        out += tracker.expire(t0 + 500)
+    assert out[-1].kind is kind
+    assert sum(m.kind in (TagMoveKind.EXIT, TagMoveKind.ENTRY) for m in out) == 1
 
 
 def test_snapshot_round_trips_through_json() -> None:
