@@ -189,7 +189,7 @@ class TagTracker:
         for tag, ch in settle:
             del self._tentative[tag.epc]
             loc = self._locs[ch.location]
-            first = moves.arrival_ts(tag, loc, self._devices[loc.antennas[0][0]].rounds_per_s, cfg)
+            first = moves.arrival_ts(tag, loc, self._rounds_per_s(loc), cfg)
             tag.state = TagState.PRESENT
             self._move(tag, TagMoveKind.ARRIVE, first, ch, out)
 
@@ -266,16 +266,18 @@ class TagTracker:
 
     def _moved_ts(self, ch: Challenger, home_last_ms: int) -> int:
         to = self._locs[ch.location]
-        r_per_s = self._devices[to.antennas[0][0]].rounds_per_s
-        return moves.moved_ts(ch, to, home_last_ms, r_per_s, self._cfg)
+        return moves.moved_ts(ch, to, home_last_ms, self._rounds_per_s(to), self._cfg)
+
+    def _rounds_per_s(self, loc: Loc) -> float:
+        """Inventory rounds per second of the reader of `loc`'s first antenna."""
+        return self._devices[loc.antennas[0][0]].rounds_per_s
 
     def _move(
         self, tag: Tag, kind: TagMoveKind, ts_ms: int, ch: Challenger, out: list[TagMovement]
     ) -> None:
         """Confirm the tag at the challenger's location (an arrival or a move)."""
         old, new = tag.loc, self._locs[ch.location]
-        r_per_s = self._devices[new.antennas[0][0]].rounds_per_s
-        moves.relocate(tag, new, r_per_s, self._cfg.arbitration_tau_ms)
+        moves.relocate(tag, new, self._rounds_per_s(new), self._cfg.arbitration_tau_ms)
         from_key = old.key if old is not None else None
         out.append(moves.movement(tag, kind, ts_ms, from_key, ch, new, self._now_ms))
 

@@ -275,7 +275,7 @@ def arrival_ts(tag: Tag, loc: Loc, r_per_s: float, cfg: TrackerConfig) -> int:
     if not held:
         heard_rounds = (tag.last_ts_ms - tag.first_ts_ms) * r_per_s / 1000.0 + 1.0
         p = max(p, prob_lower(tag.n_sum, heard_rounds, cfg))
-    if first_ms >= loc.resume_ms + 1000.0 * _RESUME_ROUNDS / -math.log1p(-p) / r_per_s:
+    if first_ms >= loc.resume_ms + _resume_grace_ms(p, r_per_s):
         return first_ms
     return tag.first_ts_ms if held else (loc.gap_from_ms + loc.resume_ms) // 2
 
@@ -287,10 +287,16 @@ def moved_ts(ch: Challenger, to: Loc, home_last_ms: int, r_per_s: float, cfg: Tr
     the middle of the part of the gap after its last read at home, as `arrival_ts` dates an
     arrival)."""
     since = ch.since_ms
-    grace_ms = 1000.0 * _RESUME_ROUNDS / -math.log1p(-cfg.prior_read_prob) / r_per_s
+    grace_ms = _resume_grace_ms(cfg.prior_read_prob, r_per_s)
     if to.gap_from_ms > 0 and home_last_ms < to.resume_ms <= since < to.resume_ms + grace_ms:
         return (max(to.gap_from_ms, home_last_ms) + to.resume_ms) // 2
     return since
+
+
+def _resume_grace_ms(p: float, r_per_s: float) -> float:
+    """How long after a location comes back a tag already there, read with probability `p` per
+    round, is heard with 99.9 %."""
+    return 1000.0 * _RESUME_ROUNDS / -math.log1p(-p) / r_per_s
 
 
 def first_ts(tag: Tag, key: str) -> int:
