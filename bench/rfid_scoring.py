@@ -40,7 +40,8 @@
   location that stays unobservable from then to the end of the run (no tracker could see them;
   one told anyway, as a portal exit tells a departure from a shelf whose reader is down, counts
   neither way; a move told from such a shelf to one where the tag truly arrived is that
-  arrival: heard on its new shelf, the tag has left the old one).
+  arrival: heard on its new shelf, the tag has left the old one; so is a move from a shelf
+  that the tag truly left before the scored window began, unobservable since).
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ class Score:
     n_pred: int
     n_false: int  # unmatched emitted movements (false_per_1k_h's count)
     n_spurious: int  # of them, those that never happened (spurious_per_1k_h's count)
+    false: tuple[tuple[TagMovement, bool], ...] = ()  # the unmatched ones, and if spurious
 
 
 def score(
@@ -105,7 +107,9 @@ def score(
     unmatched = [m for m in unmatched if m.ts_ms >= since]
     missed = [m for m in missed if since <= m.ts_ms < until]  # type: ignore[attr-defined]
     truth_moves, told_moves, unmatched = _compose(missed, unmatched, dark)
-    halves, unmatched = _half_seen_moves(missed, unmatched, unseeable, dark)
+    # a move told from a shelf dark to the end, or dark since a departure before the scored
+    # window, to where the tag truly arrived in it: the arrival's event
+    halves, unmatched = _half_seen_moves(missed, unmatched, [*unseeable, *early], dark)
     n_true = sum(1 for m in truth if since <= m.ts_ms < until) - told_moves
     tp = len(pairs) + truth_moves + told_moves + halves
     n_pred = tp + len(unmatched)
@@ -120,7 +124,8 @@ def score(
         if not any(k in dark.get(key or "", ()) for k in range(t_ms // 1000 - 3, at // 1000 + 1))
     )
     hours = tag_hours(world, since)
-    n_spurious = sum(1 for m in unmatched if not _happened(m, missed))
+    false = tuple((m, not _happened(m, missed)) for m in unmatched)
+    n_spurious = sum(1 for _, spurious in false if spurious)
     invented = sum(
         1
         for m in unmatched
@@ -141,6 +146,7 @@ def score(
         n_pred,
         len(unmatched),
         n_spurious,
+        false,
     )
 
 
@@ -217,10 +223,11 @@ def _compose(
 def _half_seen_moves(
     missed: Sequence[Any], left: Sequence[TagMovement], unseeable: Sequence[Any], dark: Any
 ) -> tuple[int, list[TagMovement]]:
-    """Match moves told for a departure nothing had to see (from a shelf dark to the end) and a
-    missed arrival: the tag is heard on its new shelf, so it left the old one (one event, the
-    arrival's). Returns how many, and the tracker's movements still unmatched. Each true arrival
-    is taken once (`missed` is not changed: the caller no longer uses it)."""
+    """Match moves told for a departure nothing had to see (from a shelf dark to the end, or one
+    before the scored window) and a missed arrival: the tag is heard on its new shelf, so it left
+    the old one (one event, the arrival's). Returns how many, and the tracker's movements still
+    unmatched. Each true arrival is taken once (`missed` is not changed: the caller no longer
+    uses it)."""
     arrivals = [t for t in missed if t.kind == "arrive"]
     gone = [t for t in unseeable if t.kind == "depart"]
     still: list[TagMovement] = []

@@ -237,6 +237,7 @@ class TagTracker:
         ch = best_other(tag, now_ms, cfg)
         if (
             ch is not None
+            and ch.since_ms <= now_ms  # not heard there only after this (replayed) batch
             and moves.heard_elsewhere(tag, ch, now_ms, window_ms, cfg)
             and not moves.unsure_at(
                 self._locs[ch.location], self._locs, now_ms - cfg.arrive_settle_ms

@@ -186,9 +186,12 @@ def _leads(tag: Tag, ch: Challenger, cfg: TrackerConfig) -> bool:
 
 def _silent_since(tag: Tag, ch: Challenger, cfg: TrackerConfig) -> bool:
     """Own location silent since the challenger's loud run began, for long enough that a tag
-    still there would have been read with probability 1 - `MOVE_SILENCE_DELTA`."""
+    still there would have been read with probability 1 - `MOVE_SILENCE_DELTA`, and the
+    challenger scoring at least as high as home by now (home's evidence decays while it is
+    silent: a place that still scores below it is a neighbour cross-reading the tag through
+    a fade at home, and a move there would carry no confidence)."""
     loc = tag.loc
-    if loc is None or ch.since_ms <= tag.last_ts_ms:
+    if loc is None or ch.since_ms <= tag.last_ts_ms or ch.score_db < ch.own_score_db:
         return False
     if ch.mean_rssi_dbm < own_mean_rssi(tag) - cfg.hysteresis_db:
         return False

@@ -44,12 +44,18 @@ def read_elsewhere(
 ) -> Tag:
     """A read of an unknown, tentative or gone tag (it becomes tentative), or of a tag confirmed
     elsewhere: a cross-read while it is still read at home (within 1 s) makes `loc` and its
-    location neighbours from now on; a moved tag stops being read at home."""
+    location neighbours from now on; a moved tag stops being read at home. A read from before
+    the tag's latest movement (replayed late) is stale and ignored, unless the tag is gone:
+    then it says where it went."""
     tag = tags.get(epc)
     if tag is None:
         tag = tags[epc] = tentative[epc] = Tag(epc, ts_ms)
-    elif tag.state is TagState.UNKNOWN and ts_ms <= tag.last_move_ts_ms:
-        return tag  # read before it went out of the store, replayed late: stale
+    elif (tag.state is TagState.UNKNOWN and ts_ms <= tag.last_move_ts_ms) or (
+        tag.loc is not None and ts_ms < tag.last_move_ts_ms
+    ):
+        # read before it went out of the store, or before it reached where it is confirmed now
+        # (a gateway's queue replayed late): where it was then, not evidence of where it is
+        return tag
     elif tag.state is TagState.GONE or tag.state is TagState.UNKNOWN:
         tag.state = TagState.TENTATIVE
         tag.first_ts_ms = ts_ms

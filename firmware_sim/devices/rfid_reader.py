@@ -159,6 +159,10 @@ class ReaderDevice:
         """The location keys this reader's antennas watch."""
         return frozenset(self._port_of_key)
 
+    def knows(self, epc: str) -> bool:
+        """Has this reader's field ever held the tag (its read probability is drawn)?"""
+        return epc in self._tag_index
+
     def read_probability(self, epc: str) -> float:
         """The tag's base read probability per round (drawn on first sight)."""
         return float(self._p[self._indices([epc])[0]])

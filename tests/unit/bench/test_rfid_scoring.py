@@ -178,3 +178,22 @@ def test_half_of_a_move_told_for_a_truth_before_the_warm_up_ends_counts_neither_
     assert (s.n_true, s.n_pred, s.n_false) == (0, 0, 0)
     wrong = [told[0], _told(TagMoveKind.ARRIVE, 135, None, A)]
     assert score(world, wrong, 120_000, {}).n_false == 1
+
+
+def test_a_move_told_for_a_departure_in_the_warm_up_and_a_later_arrival_is_that_arrival() -> None:
+    # taken from A 48 s into the warm-up while A's antenna is out (until 226 s), put on B at
+    # 185 s, inside the scored window; told as one move A -> B at 185.4 s (A dark from before
+    # the departure to after the move): the arrival's event, its departure half left out with
+    # the warm-up
+    world = _world(
+        Truth(EPC, "depart", T0 + 72_000, A, None),
+        Truth(EPC, "arrive", T0 + 185_100, None, B),
+    )
+    dark = {A: set(range(T0 // 1000 + 8, T0 // 1000 + 226))}
+    told = [(TagMovement(EPC, TagMoveKind.MOVE, T0 + 185_400, A, B, 1.0, {}), T0 + 230_500)]
+    s = score(world, told, 120_000, dark)
+    assert (s.precision, s.recall, s.n_true, s.n_false) == (1.0, 1.0, 1, 0)
+    # with A observable meanwhile the departure half is 113 s off: a false move, the arrival
+    # missed
+    s = score(world, told, 120_000, {})
+    assert (s.recall, s.n_false) == (0.0, 1)

@@ -131,6 +131,29 @@ def test_a_fast_move_does_not_bounce_back_on_the_old_shelfs_fading_reads() -> No
     assert tracker.present() == {EPC: "aisle/shelf-2"}
 
 
+def test_a_faded_tag_is_not_moved_to_a_neighbour_that_scores_below_home() -> None:
+    """A tag at p ~ 0.3 (10 rounds/s, 500 ms batches) is cross-read by the neighbouring shelf
+    3 dB weaker. It fades at home for 4 s (a person in front of the shelf) while the neighbour
+    keeps cross-reading it: home's silence alone is no move to a place that scores below home
+    (the tracker's own confidence in such a move is 0)."""
+    tracker = TagTracker(TrackerConfig(rounds_per_s=10.0), ANTENNAS)
+    out: list[TagMovement] = []
+    for k in range(240):
+        t0 = T0 + k * 500
+        home = not 120 <= k < 128
+        epc = [EPC] * (2 if home else 1)
+        ant = [1, 2] if home else [2]
+        rssi = [-50.0, -53.0] if home else [-53.0]
+        n = [2 if k % 2 else 1, 1] if home else [1]
+        if home and k % 2:
+            epc, ant, rssi, n = epc[:1], ant[:1], rssi[:1], n[:1]  # cross-read every other batch
+        ts = [t0 + 450] * len(epc)
+        out += tracker.observe("r1", t0, t0 + 500, [1, 2], epc, ant, rssi, ts, n)
+        out += tracker.expire(t0 + 500)
+    assert [m.kind for m in out] == [TagMoveKind.ARRIVE]
+    assert tracker.present() == {EPC: "aisle/shelf-1"}
+
+
 def test_the_last_tag_on_a_shelf_departs_within_its_window() -> None:
     # alone on its shelf, a leaving tag is the shelf's whole shortfall: that is no shadow, and
     # its departure must not wait for the shelf's read-rate memory to forget it
@@ -345,6 +368,96 @@ def test_late_replayed_batches_apply_at_their_own_time() -> None:
     assert [(m.kind, m.ts_ms) for m in late.out] == [(m.kind, m.ts_ms) for m in live.out]
 
 
+TWO_READERS = [AntennaSpec("r1", 1, "aisle-1/shelf-1"), AntennaSpec("r2", 1, "aisle-2/shelf-1")]
+
+
+class Gateways:
+    """Two readers on two gateways: r1's batches can be held (its gateway offline) and
+    replayed late, while r2's keep arriving live. `second` feeds both readers one second."""
+
+    def __init__(self) -> None:
+        self.tracker = TagTracker(TrackerConfig(rounds_per_s=10.0), TWO_READERS)
+        self.out: list[TagMovement] = []
+        self.held: list[tuple[int, list[Read]]] = []
+
+    def feed(self, device: str, k: int, reads: list[Read]) -> None:
+        t0 = T0 + k * 1000
+        cols = [list(c) for c in zip(*reads, strict=True)] if reads else [[], [], [], []]
+        self.out += self.tracker.observe(
+            device, t0, t0 + 1000, [1], cols[0], cols[1], cols[2], [t0 + 500] * len(reads),
+            cols[3],
+        )  # fmt: skip
+
+    def second(self, k: int, r1: list[Read], r2: list[Read], *, hold_r1: bool = False) -> None:
+        if hold_r1:
+            if not self.held:
+                self.tracker.device_offline("r1", T0 + k * 1000)
+            self.held.append((k, r1))
+        else:
+            for held_k, held_reads in self.held:  # the gateway is back: its queue first
+                self.feed("r1", held_k, held_reads)
+            self.held = []
+            self.feed("r1", k, r1)
+        self.feed("r2", k, r2)
+        self.out += self.tracker.expire(T0 + k * 1000 + 1000)
+
+    def mine(self) -> list[tuple[TagMoveKind, str | None, str | None, int]]:
+        return [(m.kind, m.from_location, m.to_location, m.ts_ms) for m in self.out]
+
+
+def test_replayed_reads_from_before_a_move_do_not_move_the_tag_back() -> None:
+    """r1's gateway is offline from 60 s to 200 s; the tag is picked from shelf A (r1) at 65 s
+    and put on shelf B (r2, live) at 150 s, where it is moved while r1 is out (its evidence at
+    A has faded). When r1's queue is replayed at 200 s, its reads at A up to 65 s are older than
+    the move: they say where the tag was, not where it is, and do not move it back (nor depart
+    it from A and arrive it on B again)."""
+    gw = Gateways()
+    at_a: list[Read] = [(EPC, 1, -45.0, 9)]
+    at_b: list[Read] = [(EPC, 1, -56.0, 8)]
+    for k in range(60):
+        gw.second(k, at_a, [])
+    for k in range(60, 200):
+        gw.second(k, at_a if k < 65 else [], at_b if k >= 150 else [], hold_r1=True)
+    for k in range(200, 230):
+        gw.second(k, [], at_b)
+    mine = gw.mine()
+    assert [(kind, frm, to) for kind, frm, to, _ in mine] == [
+        (TagMoveKind.ARRIVE, None, "aisle-1/shelf-1"),
+        (TagMoveKind.MOVE, "aisle-1/shelf-1", "aisle-2/shelf-1"),
+    ]
+    assert T0 + 150_000 <= mine[1][3] <= T0 + 153_000
+    assert gw.tracker.present() == {EPC: "aisle-2/shelf-1"}
+
+
+def test_a_departure_found_in_a_replay_before_the_tag_was_heard_elsewhere_is_no_move() -> None:
+    """r1's gateway is offline from 60 s to 160 s, and r1's antenna was out just before it (so
+    nothing is moved meanwhile). The tag is picked from A at 65 s and put on B (r2, live) at
+    130 s. The replay finds its departure from A at about 70 s of r1's time, before anything
+    heard it on B: a departure then, and an arrival on B at 130 s, not a move dated at 70 s."""
+    gw = Gateways()
+    at_a: list[Read] = [(EPC, 1, -45.0, 9)]
+    at_b: list[Read] = [(EPC, 1, -48.0, 8)]
+    for k in range(58):
+        gw.second(k, at_a, [])
+    for k in (58, 59):  # r1's antenna out (not in ants), then its gateway goes offline
+        t0 = T0 + k * 1000
+        gw.out += gw.tracker.observe("r1", t0, t0 + 1000, [], [], [], [], [], [])
+        gw.feed("r2", k, [])
+    for k in range(60, 160):
+        gw.second(k, at_a if k < 65 else [], at_b if k >= 130 else [], hold_r1=True)
+    for k in range(160, 180):
+        gw.second(k, [], at_b)
+    mine = gw.mine()
+    assert [(kind, frm, to) for kind, frm, to, _ in mine] == [
+        (TagMoveKind.ARRIVE, None, "aisle-1/shelf-1"),
+        (TagMoveKind.DEPART, "aisle-1/shelf-1", None),
+        (TagMoveKind.ARRIVE, None, "aisle-2/shelf-1"),
+    ]
+    assert T0 + 64_500 <= mine[1][3] <= T0 + 66_000
+    assert T0 + 130_000 <= mine[2][3] <= T0 + 131_000
+    assert gw.tracker.present() == {EPC: "aisle-2/shelf-1"}
+
+
 def test_out_of_order_batch_invents_no_misses() -> None:
     store = Store()
     store.run(range(30), [(EPC, 1, -50.0, 3)])
@@ -418,6 +531,62 @@ def test_a_few_loud_reads_a_little_out_of_order_do_not_turn_an_entry_into_an_exi
     assert [m.kind for m in out] == [TagMoveKind.ENTRY]
     gap, se = out[0].evidence["centroid_gap_ms"], out[0].evidence["centroid_se_ms"]
     assert isinstance(gap, int) and isinstance(se, int) and 150 <= gap < 2 * se
+
+
+def test_a_few_inside_reads_two_standard_errors_early_do_not_turn_an_entry_into_an_exit() -> None:
+    """A new tag walks in at p = 0.3: twelve outside reads, four inside, two of them loud and
+    early (cross-reads while it was outside), putting the inside centroid 2.2 standard errors
+    before the outside's. The spreads come from a handful of reads: at ~7 degrees of freedom
+    that is within the t quantile (~2.4), so the unknown tag's history stands: it enters."""
+    tracker = TagTracker(TrackerConfig(rounds_per_s=20.0), ANTENNAS)
+    rows = [  # (ms after T0, port, rssi, n)
+        (300, 2, -50.0, 3),
+        (350, 1, -46.0, 2),
+        (420, 1, -47.0, 1),
+        (700, 2, -50.0, 4),
+        (1_100, 2, -50.0, 3),
+        (1_300, 1, -58.0, 1),
+        (1_450, 2, -54.0, 2),
+    ]
+    out: list[TagMovement] = []
+    for k in range(12):
+        t0 = T0 + k * 500
+        batch = [r for r in rows if k * 500 <= r[0] < (k + 1) * 500]
+        ts = [T0 + r[0] for r in batch]
+        ant, rssi, n = [r[1] for r in batch], [r[2] for r in batch], [r[3] for r in batch]
+        out += tracker.observe("door", t0, t0 + 500, [1, 2], [EPC] * len(batch), ant, rssi, ts, n)
+        out += tracker.expire(t0 + 500)
+    assert [m.kind for m in out] == [TagMoveKind.ENTRY]
+    ev = out[0].evidence
+    gap, se, t_needed = ev["centroid_gap_ms"], ev["centroid_se_ms"], ev["t_needed"]
+    assert isinstance(gap, int) and isinstance(se, int) and isinstance(t_needed, float)
+    assert 2 * se < gap < t_needed * se  # a 2-sd order, not a t-quantile one
+
+
+def test_an_entry_whose_inside_antenna_only_cross_read_it_is_one_sided() -> None:
+    """A new tag walks in while someone in the doorway shadows the inside antenna: every read
+    comes while it is in the outside zone, the inside antenna cross-reading it 10 dB weaker
+    in the middle of that, so the inside centroid comes first. That side was never visited:
+    one side only, and an unknown tag enters."""
+    tracker = TagTracker(TrackerConfig(rounds_per_s=20.0), ANTENNAS)
+    rows = [  # (ms after T0, port, rssi, n)
+        (200, 2, -52.0, 2),
+        (450, 1, -60.0, 3),
+        (600, 2, -50.0, 2),
+        (700, 1, -65.0, 1),
+        (1_000, 2, -49.0, 3),
+        (1_450, 2, -48.0, 6),
+    ]
+    out: list[TagMovement] = []
+    for k in range(12):
+        t0 = T0 + k * 500
+        batch = [r for r in rows if k * 500 <= r[0] < (k + 1) * 500]
+        ts = [T0 + r[0] for r in batch]
+        ant, rssi, n = [r[1] for r in batch], [r[2] for r in batch], [r[3] for r in batch]
+        out += tracker.observe("door", t0, t0 + 500, [1, 2], [EPC] * len(batch), ant, rssi, ts, n)
+        out += tracker.expire(t0 + 500)
+    assert [m.kind for m in out] == [TagMoveKind.ENTRY]
+    assert out[0].evidence.get("one_side") is True
 
 
 @pytest.mark.parametrize(
