@@ -355,6 +355,37 @@ def test_a_tag_that_departs_for_a_shelf_next_to_one_still_out_arrives_when_first
     assert tracker.present()[EPC] == "aisle/shelf-2"
 
 
+def test_a_tag_held_while_its_own_shelf_is_out_too_is_not_forgotten() -> None:
+    """Shelf-1's tag is cross-read by shelf-2 (neighbours), and shelf-1's antenna is out from
+    30 s to 110 s. A new tag on shelf-2 from 40 s is held meanwhile (its reads could be
+    cross-reads of a tag on shelf-1). Shelf-2's own antenna is out from 70 s to 90 s, and
+    shelf-3 cross-reads the new tag now and then. Where it is mostly heard is not observing:
+    it is kept, not forgotten and heard anew, so once shelf-1 is back it arrives when first
+    heard (40.5 s)."""
+    row = [AntennaSpec("r1", k, f"aisle/shelf-{k}") for k in (1, 2, 3)]
+    tracker = TagTracker(TrackerConfig(rounds_per_s=10.0), row)
+    one, three = "3034257BF7194E4000009991", "3034257BF7194E4000009993"
+    out: list[TagMovement] = []
+    for k in range(140):
+        ants = [a for a in (1, 2, 3) if not (a == 1 and 30 <= k < 110)]
+        ants = [a for a in ants if not (a == 2 and 70 <= k < 90)]
+        reads = [(one, 1, -50.0, 9), (one, 2, -60.0, 2), (three, 3, -50.0, 9)]
+        if k >= 40:
+            reads.append((EPC, 2, -50.0, 3))
+            if k % 15 == 0:
+                reads.append((EPC, 3, -60.0, 1))
+        reads = [r for r in reads if r[1] in ants]
+        cols = [list(c) for c in zip(*reads, strict=True)] if reads else [[], [], [], []]
+        t0 = T0 + k * 1000
+        out += tracker.observe(
+            "r1", t0, t0 + 1000, ants, cols[0], cols[1], cols[2], [t0 + 500] * len(reads),
+            cols[3],
+        )  # fmt: skip
+        out += tracker.expire(t0 + 1000)
+    mine = [(m.kind, m.to_location, m.ts_ms) for m in out if m.epc == EPC]
+    assert mine == [(TagMoveKind.ARRIVE, "aisle/shelf-2", T0 + 40_500)]
+
+
 def test_late_replayed_batches_apply_at_their_own_time() -> None:
     live, late = Store(), Store()
     reads: list[Read] = [(EPC, 1, -50.0, 3)]
