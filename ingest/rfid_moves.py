@@ -19,7 +19,6 @@ from ingest.rfid_arbitration import (
     CNT,
     LAST_TS,
     STRONG_TS,
-    T_MS,
     Challenger,
     add_other,
     best_other,
@@ -213,7 +212,7 @@ def settle_ready(
         age_ms = now_ms - tag.first_ts_ms
         if age_ms < cfg.arrive_settle_ms:
             break  # kept in order of first sight: the rest are younger
-        if _unobserved(tag, locs, now_ms - cfg.device_silence_ms, cfg.arbitration_tau_ms):
+        if _unobserved(tag, locs, now_ms - cfg.device_silence_ms):
             continue  # held while where it was heard is not observed (a reader outage)
         ch, lead_db = settle_location(tag, now_ms, cfg)
         if ch is None or now_ms - tag.last_ts_ms > cfg.max_window_ms:
@@ -237,15 +236,15 @@ def _long_heard(tag: Tag, locs: Mapping[str, Loc], now_ms: int, cfg: TrackerConf
     return tag.first_ts_ms <= since_ms and not _near_unobserved(tag, locs, since_ms)
 
 
-def _unobserved(tag: Tag, locs: Mapping[str, Loc], since_ms: int, tau_ms: int) -> bool:
-    """Is the tag unheard since before `since_ms`, and the location that heard it most
-    unobserved since then too (its reader down, or its antenna out of `ants`)? A neighbour's
-    occasional cross-reads meanwhile do not make it observed where it is."""
+def _unobserved(tag: Tag, locs: Mapping[str, Loc], since_ms: int) -> bool:
+    """Is the tag unheard since before `since_ms`, and the location that heard it loudest
+    unobserved since then too (its reader down, or its antenna out of `ants`)? Loudest: the
+    most reads (decayed) as of its last read there, so a neighbour's occasional cross-reads
+    meanwhile do not make it observed where it is."""
     ev = tag.ev
     if ev is None or tag.last_ts_ms >= since_ms:
         return False
-    last = tag.last_ts_ms  # each location's count decayed to the same time
-    most = max(ev, key=lambda k: ev[k][CNT] * math.exp((ev[k][T_MS] - last) / tau_ms))
+    most = max(ev, key=lambda k: ev[k][CNT])
     return locs[most].seen_until_ms < since_ms
 
 
