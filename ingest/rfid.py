@@ -321,10 +321,18 @@ class TagTracker:
             del self._tags[epc]
 
     def _forget(self, epc: str) -> None:
-        tag = self._tags.pop(epc, None)
+        """Drop a tentative tag that faded; one known in the store before (it came in through
+        a portal, or departed a shelf: it has a movement) stays known, gone: on no antenna."""
         self._tentative.pop(epc, None)
-        if tag is not None and tag.loc is not None:
+        tag = self._tags.get(epc)
+        if tag is None:
+            return
+        if tag.loc is not None:
             tag.loc.present.pop(epc, None)
+        if tag.last_move_ts_ms > 0:
+            tag.state, tag.loc, tag.ev = TagState.GONE, None, None
+        else:
+            del self._tags[epc]
 
     def present(self) -> Mapping[str, str]:
         """epc -> location of confirmed tags (including those whose location is not observable)."""

@@ -519,6 +519,24 @@ def test_portal_outside_then_inside_is_an_entry() -> None:
     assert store.tracker.tag_state(EPC) is TagState.GONE
 
 
+def test_a_tag_that_entered_stays_known_when_a_brief_stay_on_a_shelf_is_forgotten() -> None:
+    """A tag comes in through the portal, is put on shelf-1 and picked up again a second later
+    (heard there, never settled), and goes out with a handful of reads, one side heard once:
+    the tag's history decides, and it is still known in the store, so it exits (an unsettled
+    stay forgotten does not make the store forget the tag)."""
+    store = Store()
+    store.batch(0, [(EPC, 2, -50.0, 4)], device="door", ants=(1, 2))
+    store.batch(1, [(EPC, 1, -50.0, 4)], device="door", ants=(1, 2))
+    store.run(range(2, 10), [], device="door", ants=(1, 2))
+    store.batch(10, [(EPC, 1, -50.0, 2)])  # a second on shelf-1
+    store.run(range(11, 100), [])
+    assert store.tracker.tag_state(EPC) is TagState.GONE
+    store.batch(100, [(EPC, 1, -55.0, 2)], device="door", ants=(1, 2))
+    store.batch(101, [(EPC, 2, -55.0, 1)], device="door", ants=(1, 2))
+    store.run(range(102, 106), [], device="door", ants=(1, 2))
+    assert store.kinds() == [TagMoveKind.ENTRY, TagMoveKind.EXIT]
+
+
 def test_one_late_read_on_the_outside_does_not_turn_a_new_tags_entry_into_an_exit() -> None:
     """An unknown tag heard nine times inside and once, a little later, outside (a cross-read
     from the inside zone) entered: one read on a side does not overrule the tag's history."""
