@@ -18,7 +18,11 @@ previous t1) are ordinary observation. A tag is not settled next to a location t
 observing (its reads may be cross-reads of a tag there), and one heard as soon as a location
 comes back is dated into the gap (`ingest.rfid_moves`), and so is a move to a location that
 heard the tag from while its own could not (a read elsewhere while home is not hearing the tag
-begins a run there, however faint). The window is per tag
+begins a run there, however faint). A replayed read from before the tag's latest movement is
+stale: where it was, not where it is; a departure found in a replayed batch is a move only if the
+tag was heard elsewhere by then (else a departure, and an arrival where it is heard later).
+A tentative tag that fades is forgotten only if the store never knew it (else it is gone again,
+so its exit is still an exit). The window is per tag
 (`ingest.rfid_state.window_rounds`), arbitration between antennas is in
 `ingest.rfid_arbitration`, portal direction in `ingest.rfid_portal`.
 
