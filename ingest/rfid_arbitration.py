@@ -62,6 +62,8 @@ def add_other(
     entry = ev.get(key)
     if entry is None:
         entry = ev[key] = [0.0, 0.0, float(ts_ms), 0.0, float(ts_ms)]
+    # the level it was cross-read at here so far (None: not heard here yet)
+    heard_dbm = entry[RSUM] / entry[CNT] if entry[CNT] > 1e-9 else None
     t_prev = entry[T_MS]
     if ts_ms > t_prev:  # decay to the new read (as `decayed`, inline: this is the hot path)
         k = math.exp((t_prev - ts_ms) / tau_ms)
@@ -74,8 +76,13 @@ def add_other(
     if ts_ms > entry[LAST_TS]:
         entry[LAST_TS] = float(ts_ms)
     strong = entry[STRONG_TS]
-    if strong == 0.0:
-        if tag.loc is None or rssi >= own_mean_rssi(tag) - h_db / 2 or _unheard_at_home(tag, ts_ms):
+    if strong == 0.0:  # only faint cross-reads here so far: a read louder than they were
+        louder = heard_dbm is None or rssi >= heard_dbm + h_db / 2
+        if (
+            tag.loc is None
+            or rssi >= own_mean_rssi(tag) - h_db / 2
+            or (louder and _unheard_at_home(tag, ts_ms))
+        ):
             entry[STRONG_TS] = float(ts_ms)
     elif strong <= tag.last_ts_ms and tag.loc is not None and _unheard_at_home(tag, ts_ms):
         entry[STRONG_TS] = float(ts_ms)  # its run there began while it was still heard at home
@@ -84,7 +91,9 @@ def add_other(
 def _unheard_at_home(tag: Tag, ts_ms: int) -> bool:
     """Is the tag's confirmed location not hearing it at `ts_ms`: its antennas out (not in
     `ants`), or its reader's batches more than a second behind, or back from a gap without
-    having heard the tag since? Then a read elsewhere, however faint, may begin its new place."""
+    having heard the tag since? Then a read elsewhere, however faint, may begin its new place
+    (if that place only cross-read it faintly before, a read louder than those: a tag still at
+    home goes on being cross-read there as before)."""
     home = tag.loc
     assert home is not None
     return (

@@ -386,6 +386,25 @@ def test_a_tag_held_while_its_own_shelf_is_out_too_is_not_forgotten() -> None:
     assert mine == [(TagMoveKind.ARRIVE, "aisle/shelf-2", T0 + 40_500)]
 
 
+def test_a_move_while_home_is_out_is_dated_when_the_new_shelf_hears_it_loud_not_at_the_outage() -> (
+    None
+):
+    """Shelf-2 cross-reads shelf-1's tag 10 dB weaker. Shelf-1's antenna is out from 60 s to
+    160 s; the tag stays there until 100 s (still cross-read), then is put on shelf-2. Its
+    cross-reads while home was out are no new run on shelf-2: the move is dated when shelf-2
+    heard it loud (100.5 s), not when home went out."""
+    store = Store(TrackerConfig(rounds_per_s=10.0))
+    home = [(EPC, 1, -50.0, 3), (EPC, 2, -60.0, 1)]
+    store.run(range(60), home)
+    store.run(range(60, 100), [(EPC, 2, -60.0, 1)], ants=(2,))
+    store.run(range(100, 160), [(EPC, 2, -50.0, 3)], ants=(2,))
+    store.run(range(160, 200), [(EPC, 2, -50.0, 3), (EPC, 1, -60.0, 1)])
+    moves = [(m.kind, m.ts_ms) for m in store.out][1:]
+    assert moves and moves[0][0] is TagMoveKind.MOVE
+    assert T0 + 100_000 <= moves[0][1] <= T0 + 101_000
+    assert store.tracker.present() == {EPC: "aisle/shelf-2"}
+
+
 def test_late_replayed_batches_apply_at_their_own_time() -> None:
     live, late = Store(), Store()
     reads: list[Read] = [(EPC, 1, -50.0, 3)]
