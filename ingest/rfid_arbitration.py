@@ -76,24 +76,27 @@ def add_other(
     if ts_ms > entry[LAST_TS]:
         entry[LAST_TS] = float(ts_ms)
     strong = entry[STRONG_TS]
-    if strong == 0.0:  # only faint cross-reads here so far: a read louder than they were
-        louder = heard_dbm is None or rssi >= heard_dbm + h_db / 2
+    louder = heard_dbm is None or rssi >= heard_dbm + h_db  # than it was heard here so far
+    if strong == 0.0:
         if (
             tag.loc is None
             or rssi >= own_mean_rssi(tag) - h_db / 2
             or (louder and _unheard_at_home(tag, ts_ms))
         ):
             entry[STRONG_TS] = float(ts_ms)
-    elif strong <= tag.last_ts_ms and tag.loc is not None and _unheard_at_home(tag, ts_ms):
+    elif (
+        strong <= tag.last_ts_ms and tag.loc is not None and louder and _unheard_at_home(tag, ts_ms)
+    ):
         entry[STRONG_TS] = float(ts_ms)  # its run there began while it was still heard at home
 
 
 def _unheard_at_home(tag: Tag, ts_ms: int) -> bool:
     """Is the tag's confirmed location not hearing it at `ts_ms`: its antennas out (not in
     `ants`), or its reader's batches more than a second behind, or back from a gap without
-    having heard the tag since? Then a read elsewhere, however faint, may begin its new place
-    (if that place only cross-read it faintly before, a read louder than those: a tag still at
-    home goes on being cross-read there as before)."""
+    having heard the tag since? Then a read elsewhere, however faint, may begin its new place,
+    if louder, by the hysteresis, than that place heard it before (a tag still at home goes on
+    being cross-read there as before, within its fading; one put there is read louder than
+    its cross-reads were)."""
     home = tag.loc
     assert home is not None
     return (
