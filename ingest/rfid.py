@@ -187,7 +187,9 @@ class TagTracker:
     # ------------------------------------------------------------------ decisions
     def _settle_tentative(self, now_ms: int, out: list[TagMovement]) -> None:
         cfg = self._cfg
-        forget, settle = moves.settle_ready(self._tentative, self._locs, now_ms, cfg)
+        forget, settle = moves.settle_ready(
+            self._tentative, self._locs, now_ms, cfg, self._rounds_per_s
+        )
         for epc in forget:
             self._forget(epc)
         for tag, ch in settle:

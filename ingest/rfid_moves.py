@@ -13,7 +13,7 @@ soon as its location's antennas came back after a gap arrived during the gap.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from ingest.rfid_arbitration import (
     CNT,
@@ -196,14 +196,20 @@ def depart(tag: Tag, loc: Loc, now_ms: int, r_per_s: float, cfg: TrackerConfig) 
 
 
 def settle_ready(
-    tentative: Mapping[str, Tag], locs: Mapping[str, Loc], now_ms: int, cfg: TrackerConfig
+    tentative: Mapping[str, Tag],
+    locs: Mapping[str, Loc],
+    now_ms: int,
+    cfg: TrackerConfig,
+    rounds_per_s: Callable[[Loc], float],
 ) -> tuple[list[str], list[tuple[Tag, Challenger]]]:
     """Tentative tags to forget (faded, or unheard for `max_window_ms`; kept while where they were
     heard is not observed) and those to confirm at
     their best location: heard `arrive_min_reads` times over `arrive_settle_ms` (twice that,
     next to neighbours observing all that while, when the runner-up is within `hysteresis_db`),
     heard within the last `arrive_settle_ms`
-    (a tag held while its neighbour was out, and not heard since it came back, has left), and
+    (a tag held while its neighbour was out, and not heard since it came back, has left), not
+    silent there for longer than a tag still there stays unheard (99.9 % at the prior's read
+    rate, in the rounds the location observed since: put down and picked up again), and
     not next to an unobserved location (what it heard may be cross-reads of a tag on the
     antenna that is not inventorying)."""
     forget: list[str] = []
@@ -217,8 +223,10 @@ def settle_ready(
         ch, lead_db = settle_location(tag, now_ms, cfg)
         if ch is None or now_ms - tag.last_ts_ms > cfg.max_window_ms:
             forget.append(epc)
-        elif now_ms - tag.last_ts_ms > cfg.arrive_settle_ms:
-            continue  # unheard for a settle time: what it heard is stale (it may have left)
+        elif now_ms - tag.last_ts_ms > cfg.arrive_settle_ms or _left(
+            tag, ch, locs, cfg, rounds_per_s
+        ):
+            continue  # unheard for a settle time, or since it left: what it heard is stale
         elif (
             tag.n_sum >= cfg.arrive_min_reads
             and not _near_unobserved(tag, locs, now_ms - cfg.arrive_settle_ms)
@@ -226,6 +234,20 @@ def settle_ready(
         ):
             settle.append((tag, ch))
     return forget, settle
+
+
+def _left(
+    tag: Tag,
+    ch: Challenger,
+    locs: Mapping[str, Loc],
+    cfg: TrackerConfig,
+    rounds_per_s: Callable[[Loc], float],
+) -> bool:
+    """Has the tag been silent at its best location, while it observed, for longer than a tag
+    still there stays unheard with 99.9 % at the prior's read rate?"""
+    loc = locs[ch.location]
+    silent_ms = loc.seen_until_ms - tag.last_ts_ms
+    return silent_ms > _resume_grace_ms(cfg.prior_read_prob, rounds_per_s(loc))
 
 
 def _long_heard(tag: Tag, locs: Mapping[str, Loc], now_ms: int, cfg: TrackerConfig) -> bool:

@@ -78,6 +78,22 @@ def test_a_silent_tag_departs_after_its_window_with_evidence() -> None:
     json.dumps(dep.evidence)
 
 
+def test_a_tag_put_down_and_picked_up_within_two_seconds_never_arrives() -> None:
+    """A fast reader (10 rounds/s, 500 ms batches) hears a tag for 1.5 s on shelf-1, then not
+    at all: it was put down and picked up again. Silent for longer than a tag still there
+    stays unheard (99.9 % at the prior's read rate, ~1.9 s), it is not settled when its
+    settle time is up, and so it neither arrives nor departs."""
+    tracker = TagTracker(TrackerConfig(rounds_per_s=10.0), ANTENNAS)
+    out: list[TagMovement] = []
+    for k in range(60):
+        t0 = T0 + k * 500
+        epc, ant, rssi, n = ([EPC], [1], [-50.0], [2]) if k < 3 else ([], [], [], [])
+        out += tracker.observe("r1", t0, t0 + 500, [1, 2], epc, ant, rssi, [t0 + 400] * len(epc), n)
+        out += tracker.expire(t0 + 500)
+    assert out == []
+    assert tracker.tag_state(EPC) is TagState.UNKNOWN
+
+
 def test_a_tag_that_stays_seconds_departs_on_its_own_read_rate_not_the_priors() -> None:
     """Put on shelf-1 for 4 s (read 3 times a second), and taken just as it settles: the reads
     that settled it count towards its read rate, so it departs well inside the 60 s a tag with
