@@ -223,8 +223,8 @@ def settle_ready(
         ch, lead_db = settle_location(tag, now_ms, cfg)
         if ch is None or now_ms - tag.last_ts_ms > cfg.max_window_ms:
             forget.append(epc)
-        elif now_ms - tag.last_ts_ms > cfg.arrive_settle_ms or _left(
-            tag, ch, locs, cfg, rounds_per_s
+        elif now_ms - tag.last_ts_ms > cfg.arrive_settle_ms or _unsure_there(
+            tag, locs[ch.location], cfg, rounds_per_s
         ):
             continue  # unheard for a settle time, or since it left: what it heard is stale
         elif (
@@ -236,16 +236,14 @@ def settle_ready(
     return forget, settle
 
 
-def _left(
-    tag: Tag,
-    ch: Challenger,
-    locs: Mapping[str, Loc],
-    cfg: TrackerConfig,
-    rounds_per_s: Callable[[Loc], float],
+def _unsure_there(
+    tag: Tag, loc: Loc, cfg: TrackerConfig, rounds_per_s: Callable[[Loc], float]
 ) -> bool:
-    """Has the tag been silent at its best location, while it observed, for longer than a tag
-    still there stays unheard with 99.9 % at the prior's read rate?"""
-    loc = locs[ch.location]
+    """Has `loc` (the tag's best location) not yet observed the tag's settle time (its reader's
+    batches lag behind the one that asks), or has the tag been silent there, while it
+    observed, for longer than a tag still there stays unheard (99.9 % at the prior's rate)?"""
+    if loc.seen_until_ms < tag.first_ts_ms + cfg.arrive_settle_ms:
+        return True
     silent_ms = loc.seen_until_ms - tag.last_ts_ms
     return silent_ms > _resume_grace_ms(cfg.prior_read_prob, rounds_per_s(loc))
 
