@@ -5,20 +5,18 @@ A traversal is the run of one tag's reads on one portal's antennas; it ends afte
 time weighted by n and by linear RSSI power, so the true side (strong) outweighs the cross-read
 from the other side (weak). Inside before outside is an exit, outside before inside an entry.
 With one side only, the tag's history decides: a tag the store knows leaves, an unknown one enters
-(a tag that went out is unknown again). A side whose every read came while the other side was
-reading the tag, at least `_CROSS_ONLY_DB` below the other side's loudest, was only cross-read
-from the other side's zone (a person in the doorway shadowing its antenna, say): that is one
-side too. The order of the centroids overrules that history only
-when it is clear: centroids at least `_MIN_GAP_MS` apart, each side heard at least twice, and
-the gap at least `_OVERRULE_Z` standard errors (each side's weighted spread of read times plus
-the batch's time resolution, over its effective number of reads: a few loud reads weigh as few).
-At a read probability of 0.3 a walking tag gives each side a handful of reads, and their
-centroids can land 300 ms the wrong way round. A tag known in the store needs
-`_OVERRULE_Z_KNOWN` standard errors to be told entering: it can only come in if it went out
-unseen, far rarer than a 2-sd chance order of a handful of reads. The spreads are estimated
-from those few reads, so the thresholds are Student-t quantiles at the Welch-Satterthwaite
-degrees of freedom, not normal ones: a side heard in two or three rows weighs as the handful
-of observations it is (z = 2 becomes ~4.4 standard errors at 2 degrees of freedom).
+(a tag that went out is unknown again). A side whose reads are `_CROSS_ONLY_DB` weaker than the
+other side's (mean dBm, weighted by n: one loud read does not make a side) was only cross-read
+from the other side's zone (its own zone walked through unheard: a person in the doorway
+shadowing its antenna, say; a tag in a zone is read by that zone's antenna about as loud as by
+the other's in the other zone): that is one side too. The order of the centroids overrules
+that history only when it is clear: centroids at least `_MIN_GAP_MS` apart, each side
+heard at least twice, and the gap at least `_OVERRULE_Z` standard errors (each side's weighted
+spread of read times plus the batch's time resolution, over its effective number of reads: a
+few loud reads weigh as few). At a read probability of 0.3 a walking tag gives each side a
+handful of reads, and their centroids can land 300 ms the wrong way round. A tag known in the
+store needs `_OVERRULE_Z_KNOWN` standard errors to be told entering: it can only come in if it
+went out unseen, far rarer than a 2-sd chance order of a handful of reads.
 """
 
 from __future__ import annotations
@@ -34,27 +32,26 @@ _MIN_SIDE_READS = 2  # nor does a side heard once (a cross-read from the other s
 _OVERRULE_Z = 2.0  # nor a gap within this many standard errors of the centroids
 _OVERRULE_Z_KNOWN = 4.0  # ... for a tag known in the store (its entry needs an unseen exit)
 _TS_SD_MS = 150.0  # a read's time is its batch row's last sighting: this uncertain (sd)
-_CROSS_ONLY_DB = 6.0  # a side this much below the other's loudest read, within its reads' span
-_NO_RSSI = -1000.0  # the loudest read of a side not heard yet
+_CROSS_ONLY_DB = 6.0  # a side whose mean read is this much weaker than the other's: cross-reads
 
 
 class Traversal:
     """Reads of one tag on one portal; `w_*` are weights, `wt_*` weight*time sums (ms),
     `wtt_*` weight*time**2 sums and `wsq_*` sums of squared per-read weights (the spread and
-    the effective number of reads of each side); `span_*` each side's first and last read
-    time, `peak_*` its loudest read (dBm)."""
+    the effective number of reads of each side); `dbm_*` each side's sum of n * RSSI (dBm)
+    and `dbm_n_*` the reads in it (0 in a traversal restored from an older snapshot)."""
 
     __slots__ = (
+        "dbm_in",
+        "dbm_n_in",
+        "dbm_n_out",
+        "dbm_out",
         "first_ts_ms",
         "last_ts_ms",
         "n_in",
         "n_out",
         "origin_ms",
-        "peak_in",
-        "peak_out",
         "portal",
-        "span_in",
-        "span_out",
         "w_in",
         "w_out",
         "wsq_in",
@@ -75,24 +72,23 @@ class Traversal:
         self.wt_in = self.wt_out = 0.0
         self.wtt_in = self.wtt_out = 0.0
         self.wsq_in = self.wsq_out = 0.0
-        self.peak_in = self.peak_out = _NO_RSSI
-        self.span_in = [ts_ms, ts_ms]
-        self.span_out = [ts_ms, ts_ms]
+        self.dbm_in = self.dbm_out = 0.0
+        self.dbm_n_in = self.dbm_n_out = 0
 
     def add(self, side: PortalSide, n: int, rssi_dbm: float, ts_ms: int) -> None:
         power = math.pow(10.0, rssi_dbm / 10.0) * 1e6
         w, dt = n * power, ts_ms - self.origin_ms
         if side is PortalSide.INSIDE:
-            _widen(self.span_in, ts_ms, first=self.n_in == 0)
-            self.peak_in = max(self.peak_in, rssi_dbm)
+            self.dbm_in += n * rssi_dbm
+            self.dbm_n_in += n
             self.n_in += n
             self.w_in += w
             self.wt_in += w * dt
             self.wtt_in += w * dt * dt
             self.wsq_in += n * power * power
         else:
-            _widen(self.span_out, ts_ms, first=self.n_out == 0)
-            self.peak_out = max(self.peak_out, rssi_dbm)
+            self.dbm_out += n * rssi_dbm
+            self.dbm_n_out += n
             self.n_out += n
             self.w_out += w
             self.wt_out += w * dt
@@ -101,54 +97,25 @@ class Traversal:
         self.first_ts_ms = min(self.first_ts_ms, ts_ms)
         self.last_ts_ms = max(self.last_ts_ms, ts_ms)
 
-    def centroid_var_ms2(self) -> tuple[float, float]:
-        """Variance of the centroid gap and its degrees of freedom: each side's weighted spread
-        of read times plus the time resolution, over its effective number of reads (Kish:
-        w**2 / sum of w**2); Welch-Satterthwaite degrees of freedom (each side's n_eff - 1, at
-        least 1)."""
-        total = denominator = 0.0
+    def centroid_var_ms2(self) -> float:
+        """Variance of the centroid gap: each side's weighted spread of read times plus the
+        time resolution, over its effective number of reads (Kish: w**2 / sum of w**2)."""
+        total = 0.0
         for w, wt, wtt, wsq in (
             (self.w_in, self.wt_in, self.wtt_in, self.wsq_in),
             (self.w_out, self.wt_out, self.wtt_out, self.wsq_out),
         ):
             spread = max(0.0, wtt / w - (wt / w) ** 2)
-            n_eff = max(1.0, w * w / wsq if wsq > 0.0 else 1.0)
-            var = (spread + _TS_SD_MS**2) / n_eff
-            total += var
-            denominator += var * var / max(1.0, n_eff - 1.0)
-        return total, total * total / denominator
+            n_eff = w * w / wsq if wsq > 0.0 else 1.0
+            total += (spread + _TS_SD_MS**2) / max(1.0, n_eff)
+        return total
 
     def cross_only(self) -> bool:
-        """Was one side heard only while the other was, and far weaker (cross-reads alone)?"""
-        for weak, strong, weak_span, strong_span in (
-            (self.peak_in, self.peak_out, self.span_in, self.span_out),
-            (self.peak_out, self.peak_in, self.span_out, self.span_in),
-        ):
-            if (
-                weak <= strong - _CROSS_ONLY_DB
-                and strong_span[0] <= weak_span[0]
-                and weak_span[1] <= strong_span[1]
-            ):
-                return True
-        return False
-
-
-def _widen(span: list[int], ts_ms: int, *, first: bool) -> None:
-    if first:
-        span[0] = span[1] = ts_ms
-    else:
-        span[0], span[1] = min(span[0], ts_ms), max(span[1], ts_ms)
-
-
-def t_quantile(z: float, df: float) -> float:
-    """The Student-t quantile at `df` degrees of freedom with the normal quantile `z`'s tail
-    (Cornish-Fisher expansion to 1/df**3: within 3 % from 2 degrees of freedom on, and too low
-    below, where every threshold it gives is far beyond a handful of reads anyway)."""
-    z2 = z * z
-    g1 = (z2 + 1.0) * z / 4.0
-    g2 = ((5.0 * z2 + 16.0) * z2 + 3.0) * z / 96.0
-    g3 = (((3.0 * z2 + 19.0) * z2 + 17.0) * z2 - 15.0) * z / 384.0
-    return z + g1 / df + g2 / df**2 + g3 / df**3
+        """Was one side heard only far weaker than the other (cross-reads alone)?"""
+        if self.dbm_n_in == 0 or self.dbm_n_out == 0:
+            return False
+        gap_db = self.dbm_in / self.dbm_n_in - self.dbm_out / self.dbm_n_out
+        return abs(gap_db) >= _CROSS_ONLY_DB
 
 
 Traversals = dict[str, tuple[Traversal, Device]]  # epc -> its open traversal, on that reader
@@ -214,11 +181,9 @@ def decide(tr: Traversal, *, known_inside: bool) -> Crossing:
         )
         if (gap_ms > 0) == known_inside:
             return Crossing(known_inside, ts, min(0.999, 0.6 + 0.4 * strength), evidence)
-        var_ms2, df = tr.centroid_var_ms2()
-        se_ms = math.sqrt(var_ms2)
-        z_needed = t_quantile(_OVERRULE_Z_KNOWN if known_inside else _OVERRULE_Z, df)
+        se_ms = math.sqrt(tr.centroid_var_ms2())
+        z_needed = _OVERRULE_Z_KNOWN if known_inside else _OVERRULE_Z
         evidence["centroid_se_ms"] = round(se_ms)
-        evidence["t_needed"] = round(z_needed, 2)
         if (
             abs(gap_ms) < max(_MIN_GAP_MS, z_needed * se_ms)
             or min(tr.n_in, tr.n_out) < _MIN_SIDE_READS

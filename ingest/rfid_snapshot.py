@@ -28,10 +28,10 @@ _TR_FIELDS = (
     "wtt_out",
     "wsq_in",
     "wsq_out",
-    "peak_in",  # these four are missing from snapshots written before them (defaults then)
-    "peak_out",
-    "span_in",
-    "span_out",
+    "dbm_in",  # these four are missing from snapshots written before them (0 then)
+    "dbm_out",
+    "dbm_n_in",
+    "dbm_n_out",
 )
 
 
@@ -111,7 +111,7 @@ def load(
                     f"traversal of {epc}: {len(values)} values, expected at most {len(_TR_FIELDS)}"
                 )
             for f, v in zip(_TR_FIELDS, values, strict=False):
-                setattr(tr, f, list(v) if isinstance(v, list) else v)
+                setattr(tr, f, v)
             traversals[epc] = (tr, devices[device])
     order = snap.get("tentative")
     if order is None:  # written before the order was kept
