@@ -62,11 +62,13 @@ def add_other(
     entry = ev.get(key)
     if entry is None:
         entry = ev[key] = [0.0, 0.0, float(ts_ms), 0.0, float(ts_ms)]
-    # the level it was cross-read at here so far (None: not heard here yet)
-    heard_dbm = entry[RSUM] / entry[CNT] if entry[CNT] > 1e-9 else None
-    t_prev = entry[T_MS]
+    t_prev, heard_cnt = entry[T_MS], entry[CNT]
+    # the level it was heard at here lately (None: not here, or faded)
+    heard_dbm = entry[RSUM] / heard_cnt if heard_cnt > 1e-9 else None
     if ts_ms > t_prev:  # decay to the new read (as `decayed`, inline: this is the hot path)
         k = math.exp((t_prev - ts_ms) / tau_ms)
+        if heard_cnt * k < _FORGET_CNT:
+            heard_dbm = None
         entry[CNT] = entry[CNT] * k + n
         entry[RSUM] = entry[RSUM] * k + n * rssi
         entry[T_MS] = float(ts_ms)

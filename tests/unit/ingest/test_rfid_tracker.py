@@ -425,6 +425,20 @@ def test_a_move_while_home_is_out_is_dated_when_the_new_shelf_hears_it_loud_not_
     assert store.tracker.present() == {EPC: "aisle/shelf-2"}
 
 
+def test_a_neighbours_old_cross_reads_do_not_hide_a_move_made_in_a_long_reader_outage() -> None:
+    """Shelf-2 cross-read shelf-1's tag at -57 dBm before the reader went down (30 s to 100 s,
+    no batches). The tag was carried to shelf-2 meanwhile: back, shelf-2 hears it at once, at
+    -55 dBm (5 dB below home's level, 2 dB above its old cross-reads). Those cross-reads faded
+    long ago; they do not set the level a new run must beat, so the move is dated into the
+    outage."""
+    store = Store(TrackerConfig(rounds_per_s=10.0))
+    store.run(range(30), [(EPC, 1, -50.0, 3), (EPC, 2, -57.0, 1)])
+    store.run(range(100, 130), [(EPC, 2, -55.0, 3)])
+    moved = [m for m in store.out if m.kind is TagMoveKind.MOVE]
+    assert [(m.from_location, m.to_location) for m in moved] == [("aisle/shelf-1", "aisle/shelf-2")]
+    assert T0 + 30_000 < moved[0].ts_ms < T0 + 100_000
+
+
 def test_late_replayed_batches_apply_at_their_own_time() -> None:
     live, late = Store(), Store()
     reads: list[Read] = [(EPC, 1, -50.0, 3)]
