@@ -60,15 +60,16 @@ def add_other(
     if ev is None:
         ev = tag.ev = {}
     entry = ev.get(key)
+    k = 1.0  # decay to the new read (as `decayed`, inline: this is the hot path)
+    if entry is not None and ts_ms > entry[T_MS]:
+        k = math.exp((entry[T_MS] - ts_ms) / tau_ms)
+        if entry[CNT] * k < _FORGET_CNT and tag.loc is not None:
+            entry = None  # faded away: a run here starts afresh (a held tag keeps its own)
     if entry is None:
         entry = ev[key] = [0.0, 0.0, float(ts_ms), 0.0, float(ts_ms)]
-    t_prev, heard_cnt = entry[T_MS], entry[CNT]
-    # the level it was heard at here lately (None: not here, or faded)
-    heard_dbm = entry[RSUM] / heard_cnt if heard_cnt > 1e-9 else None
-    if ts_ms > t_prev:  # decay to the new read (as `decayed`, inline: this is the hot path)
-        k = math.exp((t_prev - ts_ms) / tau_ms)
-        if heard_cnt * k < _FORGET_CNT:
-            heard_dbm = None
+    # the level it was heard at here lately (None: not heard here lately)
+    heard_dbm = entry[RSUM] / entry[CNT] if entry[CNT] > 1e-9 else None
+    if ts_ms > entry[T_MS]:
         entry[CNT] = entry[CNT] * k + n
         entry[RSUM] = entry[RSUM] * k + n * rssi
         entry[T_MS] = float(ts_ms)

@@ -439,6 +439,24 @@ def test_a_neighbours_old_cross_reads_do_not_hide_a_move_made_in_a_long_reader_o
     assert T0 + 30_000 < moved[0].ts_ms < T0 + 100_000
 
 
+def test_a_run_next_door_long_faded_does_not_date_a_move_made_in_a_reader_outage() -> None:
+    """Shelf-2 cross-read shelf-1's tag loud (a run there, from 0.5 s) before the reader went
+    down (30 s to 100 s, no batches). The tag was carried to shelf-2 meanwhile; back, shelf-1
+    cross-reads it faintly first, then shelf-2 hears it loud. That old run faded long ago: the
+    run on shelf-2 begins anew, and the move is dated into the outage (not to when it was
+    decided, nor to 0.5 s)."""
+    store = Store(TrackerConfig(rounds_per_s=10.0))
+    store.run(range(30), [(EPC, 1, -50.0, 3), (EPC, 2, -51.0, 1)])
+    t0 = T0 + 100_000
+    epc, ant, rssi, ts, n = [EPC, EPC], [1, 2], [-60.0, -49.0], [t0 + 100, t0 + 600], [1, 3]
+    store.out += store.tracker.observe("r1", t0, t0 + 1000, [1, 2], epc, ant, rssi, ts, n)
+    store.out += store.tracker.expire(t0 + 1000)
+    store.run(range(101, 130), [(EPC, 2, -49.0, 3), (EPC, 1, -60.0, 1)])
+    moved = [m for m in store.out if m.kind is TagMoveKind.MOVE]
+    assert [(m.from_location, m.to_location) for m in moved] == [("aisle/shelf-1", "aisle/shelf-2")]
+    assert T0 + 30_000 < moved[0].ts_ms < T0 + 100_000
+
+
 def test_late_replayed_batches_apply_at_their_own_time() -> None:
     live, late = Store(), Store()
     reads: list[Read] = [(EPC, 1, -50.0, 3)]
