@@ -208,8 +208,8 @@ def settle_ready(
     next to neighbours observing all that while, when the runner-up is within `hysteresis_db`),
     heard within the last `arrive_settle_ms`
     (a tag held while its neighbour was out, and not heard since it came back, has left), not
-    silent there for longer than a tag still there stays unheard (99.9 % at the prior's read
-    rate, in the rounds the location observed since: put down and picked up again), and
+    silent for longer than a tag still there stays unheard (99.9 % at the prior's read rate:
+    put down and picked up again), and
     not next to an unobserved location (what it heard may be cross-reads of a tag on the
     antenna that is not inventorying)."""
     forget: list[str] = []
@@ -224,7 +224,7 @@ def settle_ready(
         if ch is None or now_ms - tag.last_ts_ms > cfg.max_window_ms:
             forget.append(epc)
         elif now_ms - tag.last_ts_ms > cfg.arrive_settle_ms or _unsure_there(
-            tag, locs[ch.location], cfg, rounds_per_s
+            tag, locs[ch.location], now_ms, cfg, rounds_per_s
         ):
             continue  # unheard for a settle time, or since it left: what it heard is stale
         elif (
@@ -237,14 +237,13 @@ def settle_ready(
 
 
 def _unsure_there(
-    tag: Tag, loc: Loc, cfg: TrackerConfig, rounds_per_s: Callable[[Loc], float]
+    tag: Tag, loc: Loc, now_ms: int, cfg: TrackerConfig, rounds_per_s: Callable[[Loc], float]
 ) -> bool:
-    """Has `loc` (the tag's best location) not yet observed the tag's settle time (its reader's
-    batches lag behind the one that asks), or has the tag been silent there, while it
-    observed, for longer than a tag still there stays unheard (99.9 % at the prior's rate)?"""
-    if loc.seen_until_ms < tag.first_ts_ms + cfg.arrive_settle_ms:
-        return True
-    silent_ms = loc.seen_until_ms - tag.last_ts_ms
+    """Has the tag been silent (up to `now_ms`, the batch that asks) for longer than a tag still
+    at `loc`, its best location, stays unheard (99.9 % at the prior's read rate)? Then it was
+    put down and picked up again, or is fading: not settled now (a later read settles it, dated
+    by its first)."""
+    silent_ms = now_ms - tag.last_ts_ms
     return silent_ms > _resume_grace_ms(cfg.prior_read_prob, rounds_per_s(loc))
 
 

@@ -457,6 +457,18 @@ def test_a_run_next_door_long_faded_does_not_date_a_move_made_in_a_reader_outage
     assert T0 + 30_000 < moved[0].ts_ms < T0 + 100_000
 
 
+def test_a_reader_reporting_each_antenna_in_its_own_batch_settles_tags_on_every_antenna() -> None:
+    """A reader sends one batch per antenna for the same second (`ants` naming that antenna
+    only): the second antenna's batches lie before the device's frontier, so they add no
+    observed rounds, but its tags settle all the same, dated by their first read."""
+    store = Store(TrackerConfig(rounds_per_s=10.0))
+    for k in range(10):
+        store.batch(k, [(EPC, 1, -50.0, 3)], ants=(1,))
+        store.batch(k, [("3034257BF7194E4000009999", 2, -50.0, 3)], ants=(2,))
+    assert sorted(store.tracker.present().values()) == ["aisle/shelf-1", "aisle/shelf-2"]
+    assert {m.ts_ms for m in store.out} == {T0 + 500}
+
+
 def test_late_replayed_batches_apply_at_their_own_time() -> None:
     live, late = Store(), Store()
     reads: list[Read] = [(EPC, 1, -50.0, 3)]
