@@ -638,6 +638,21 @@ def test_a_clear_inside_then_outside_order_makes_even_a_new_tag_exit() -> None:
     assert store.kinds() == [TagMoveKind.EXIT]
 
 
+def _through_the_door(
+    tracker: TagTracker, rows: list[tuple[int, int, float, int]]
+) -> list[TagMovement]:
+    """Feed the portal reader's rows (ms after T0, port, rssi, n) as 500 ms batches for 6 s."""
+    out: list[TagMovement] = []
+    for k in range(12):
+        t0 = T0 + k * 500
+        batch = [r for r in rows if k * 500 <= r[0] < (k + 1) * 500]
+        ts = [T0 + r[0] for r in batch]
+        ant, rssi, n = [r[1] for r in batch], [r[2] for r in batch], [r[3] for r in batch]
+        out += tracker.observe("door", t0, t0 + 500, [1, 2], [EPC] * len(batch), ant, rssi, ts, n)
+        out += tracker.expire(t0 + 500)
+    return out
+
+
 def test_a_few_loud_reads_a_little_out_of_order_do_not_turn_an_entry_into_an_exit() -> None:
     """A new tag walks in past a slow portal (500 ms batches): outside, then inside, but the
     inside side's one loud early row outweighs its later ones, putting its centroid before the
@@ -651,15 +666,7 @@ def test_a_few_loud_reads_a_little_out_of_order_do_not_turn_an_entry_into_an_exi
         (1_400, 1, -55.0, 1),
         (1_450, 2, -52.0, 1),
     ]
-    out: list[TagMovement] = []
-    for k in range(12):
-        t0 = T0 + k * 500
-        batch = [r for r in rows if k * 500 <= r[0] < (k + 1) * 500]
-        ts = [T0 + r[0] for r in batch]
-        epc = [EPC] * len(batch)
-        ant, rssi, n = [r[1] for r in batch], [r[2] for r in batch], [r[3] for r in batch]
-        out += tracker.observe("door", t0, t0 + 500, [1, 2], epc, ant, rssi, ts, n)
-        out += tracker.expire(t0 + 500)
+    out = _through_the_door(tracker, rows)
     assert [m.kind for m in out] == [TagMoveKind.ENTRY]
     gap, se = out[0].evidence["centroid_gap_ms"], out[0].evidence["centroid_se_ms"]
     assert isinstance(gap, int) and isinstance(se, int) and 150 <= gap < 2 * se
@@ -679,14 +686,7 @@ def test_an_entry_whose_inside_antenna_only_cross_read_it_is_one_sided() -> None
         (1_000, 2, -49.0, 3),
         (1_450, 2, -48.0, 6),
     ]
-    out: list[TagMovement] = []
-    for k in range(12):
-        t0 = T0 + k * 500
-        batch = [r for r in rows if k * 500 <= r[0] < (k + 1) * 500]
-        ts = [T0 + r[0] for r in batch]
-        ant, rssi, n = [r[1] for r in batch], [r[2] for r in batch], [r[3] for r in batch]
-        out += tracker.observe("door", t0, t0 + 500, [1, 2], [EPC] * len(batch), ant, rssi, ts, n)
-        out += tracker.expire(t0 + 500)
+    out = _through_the_door(tracker, rows)
     assert [m.kind for m in out] == [TagMoveKind.ENTRY]
     assert out[0].evidence.get("one_side") is True
 
@@ -715,13 +715,7 @@ def test_a_tag_known_in_the_store_enters_only_on_a_clear_outside_then_inside_ord
         reads = ([EPC], [1], [-50.0], [t0 + 500], [15]) if k < 30 else ([], [], [], [], [])
         out += tracker.observe("r1", t0, t0 + 1000, [1, 2], *reads)
     assert tracker.tag_state(EPC) is TagState.GONE
-    for k in range(12):
-        t0 = T0 + k * 500
-        batch = [r for r in rows if k * 500 <= r[0] < (k + 1) * 500]
-        ts = [T0 + r[0] for r in batch]
-        ant, rssi, n = [r[1] for r in batch], [r[2] for r in batch], [r[3] for r in batch]
-        out += tracker.observe("door", t0, t0 + 500, [1, 2], [EPC] * len(batch), ant, rssi, ts, n)
-        out += tracker.expire(t0 + 500)
+    out += _through_the_door(tracker, rows)
     assert out[-1].kind is kind
     assert sum(m.kind in (TagMoveKind.EXIT, TagMoveKind.ENTRY) for m in out) == 1
 
