@@ -223,10 +223,8 @@ def settle_ready(
         ch, lead_db = settle_location(tag, now_ms, cfg)
         if ch is None or now_ms - tag.last_ts_ms > cfg.max_window_ms:
             forget.append(epc)
-        elif now_ms - tag.last_ts_ms > cfg.arrive_settle_ms or _unsure_there(
-            tag, locs[ch.location], now_ms, cfg, rounds_per_s
-        ):
-            continue  # unheard for a settle time, or since it left: what it heard is stale
+        elif now_ms - tag.last_ts_ms > _stale_after_ms(locs[ch.location], cfg, rounds_per_s):
+            continue  # unheard for that long: what it heard is stale (it may have left)
         elif (
             tag.n_sum >= cfg.arrive_min_reads
             and not _near_unobserved(tag, locs, now_ms - cfg.arrive_settle_ms)
@@ -236,15 +234,13 @@ def settle_ready(
     return forget, settle
 
 
-def _unsure_there(
-    tag: Tag, loc: Loc, now_ms: int, cfg: TrackerConfig, rounds_per_s: Callable[[Loc], float]
-) -> bool:
-    """Has the tag been silent (up to `now_ms`, the batch that asks) for longer than a tag still
-    at `loc`, its best location, stays unheard (99.9 % at the prior's read rate)? Then it was
-    put down and picked up again, or is fading: not settled now (a later read settles it, dated
-    by its first)."""
-    silent_ms = now_ms - tag.last_ts_ms
-    return silent_ms > _resume_grace_ms(cfg.prior_read_prob, rounds_per_s(loc))
+def _stale_after_ms(loc: Loc, cfg: TrackerConfig, rounds_per_s: Callable[[Loc], float]) -> float:
+    """How long a tentative tag may be unheard (up to the batch that asks) and still be settled
+    at `loc`, its best location: a settle time, or less if a tag still there would have been
+    heard with 99.9 % by then at the prior's read rate (put down and picked up again, or
+    fading: a later read settles it, dated by its first)."""
+    grace_ms = _resume_grace_ms(cfg.prior_read_prob, rounds_per_s(loc))
+    return min(float(cfg.arrive_settle_ms), grace_ms)
 
 
 def _long_heard(tag: Tag, locs: Mapping[str, Loc], now_ms: int, cfg: TrackerConfig) -> bool:
