@@ -33,8 +33,9 @@ one inventory round of one antenna (query, ~15 slots of RN16 + EPC, plus empty a
 cycles all four, and ~10 rounds/s or more when antennas are read in parallel dwell or with a
 faster link profile (the R700's default profile reads a 15-tag population in ~25 ms). 10 rounds/s
 per shelf antenna is a realistic, not optimistic, setting; 4 rounds/s is a slow reader's.
-The departure window stays the SMURF-style bound w = ln(3600 R p / delta) / -ln(1 - p) rounds
-(`ingest.rfid_state.window_rounds`): faster readers shorten it in seconds, not in evidence.
+The departure window is counted in rounds (`ingest.rfid_window`: the SMURF-style bound
+w = ln(3600 R p / delta) / -ln(1 - p) for independent misses, lengthened where the channel's deep
+fades make longer silences likelier): faster readers shorten it in seconds, not in evidence.
 """
 
 from __future__ import annotations

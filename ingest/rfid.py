@@ -23,7 +23,7 @@ stale: where it was, not where it is; a departure found in a replayed batch is a
 tag was heard elsewhere by then (else a departure, and an arrival where it is heard later).
 A tentative tag that fades is forgotten only if the store never knew it (else it is gone again,
 so its exit is still an exit). The window is per tag
-(`ingest.rfid_state.window_rounds`), arbitration between antennas is in
+(`ingest.rfid_window`: independent misses and deep fades), arbitration between antennas is in
 `ingest.rfid_arbitration`, portal direction in `ingest.rfid_portal`.
 
 Throughput: a read on the tag's confirmed location takes a short inline path; every other read, and
@@ -51,7 +51,7 @@ from ingest.rfid_arbitration import (
     move_target,
     no_contender,
 )
-from ingest.rfid_state import Device, Loc, Tag, degradation, read_prob_lower, window_rounds
+from ingest.rfid_state import Device, Loc, Tag, degradation, read_prob_lower
 from ingest.rfid_types import (
     AntennaSpec,
     PortalSide,
@@ -62,6 +62,7 @@ from ingest.rfid_types import (
     TagState,
     TrackerConfig,
 )
+from ingest.rfid_window import window_rounds
 
 __all__ = [
     "AntennaSpec",

@@ -25,8 +25,9 @@ from ingest.rfid_arbitration import (
     own_mean_rssi,
     settle_location,
 )
-from ingest.rfid_state import Loc, Tag, prob_lower, read_prob_lower, window_rounds
+from ingest.rfid_state import Loc, Tag, prob_lower, read_prob_lower
 from ingest.rfid_types import TagMoveKind, TagMovement, TagState, TrackerConfig
+from ingest.rfid_window import window_rounds
 
 # ln(1/0.001): / -ln(1 - p) rounds in which a tag already present is heard with 99.9 %
 _RESUME_ROUNDS = math.log(1000.0)

@@ -6,10 +6,8 @@ clock value of its location at its last read (`seen_clock`); `clock - seen_clock
 rounds the tag was *observable and missed*. Time without observation (gaps, missing antennas,
 offline gateways) never advances a clock, so it can never count towards a departure.
 
-Adaptive window (SMURF-style, Jeffery et al. 2006, but bounding a rate, not a single test): a tag
-read with probability p per round produces a run of w misses at rate ~R*p*(1-p)**w per second, so
-the window w = ln(3600*R*p/delta) / -ln(1-p) keeps false departures below `delta` per tag-hour.
-p is the lower confidence bound of a Beta posterior over the tag's own reads and observed rounds.
+Adaptive window (`ingest.rfid_window`): the observed rounds a tag may go unread, from p, the
+lower confidence bound of a Beta posterior over the tag's own reads and observed rounds.
 """
 
 from __future__ import annotations
@@ -249,15 +247,6 @@ def prob_lower(reads: float, rounds: float, cfg: TrackerConfig) -> float:
     p_hat = (reads + cfg.prior_read_prob * k) / total
     p_lo = p_hat - _Z_LOWER * math.sqrt(p_hat * (1.0 - p_hat) / total)
     return min(_P_MAX, max(_P_MIN, p_lo))
-
-
-def window_rounds(p: float, rounds_per_s: float, cfg: TrackerConfig) -> float:
-    """Missed observed rounds after which a tag with read probability `p` is gone."""
-    rate_per_h = 3600.0 * rounds_per_s * p
-    w = math.log(max(rate_per_h / cfg.false_departure_delta, 2.0)) / -math.log1p(-p)
-    lo = cfg.min_window_ms * rounds_per_s / 1000.0
-    hi = cfg.max_window_ms * rounds_per_s / 1000.0
-    return min(hi, max(lo, w))
 
 
 def decayed(cnt: float, since_ms: int, now_ms: int, tau_ms: int) -> float:

@@ -81,8 +81,13 @@ class TrackerConfig:
     """Tuning of `TagTracker`; validated on construction.
 
     false_departure_delta: bound on the chance that a present tag is falsely declared gone, per
-        tag-hour of presence. The per-tag window w (rounds) solves 3600*R*p*(1-p)**w <= delta,
-        R = rounds/s, p = the tag's lower-bound read probability per round.
+        tag-hour of presence. The per-tag window w (rounds) is the shortest whose runs of misses
+        (independent ones, 3600*R*p*(1-p)**w per tag-hour, and deep fades) stay below delta;
+        R = rounds/s, p = the tag's lower-bound read probability per round (`ingest.rfid_window`).
+    fade_rate_per_h / fade_mean_ms / fade_read_factor: the channel's deep fades of one tag (a
+        multipath null, a hand in front of it): how often they begin per tag-hour, their mean
+        length (exponential), and the share of p the tag is read with meanwhile. The defaults
+        are firmware_sim's channel; 0 fades per hour gives the independent-miss window alone.
     rounds_per_s: inventory rounds per second per antenna; None = estimate from the largest `n`.
     hysteresis_db: score margin (dB) a challenger location needs before a tag is moved there;
         a location's score is its decayed mean RSSI + count_weight_db * ln(decayed reads + 0.5).
@@ -103,6 +108,9 @@ class TrackerConfig:
     arbitration_tau_ms: int = 3000
     move_dwell_ms: int = 1000
     move_min_reads: float = 2.0
+    fade_rate_per_h: float = 4.0
+    fade_mean_ms: int = 300
+    fade_read_factor: float = 0.1
     min_window_ms: int = 2500
     max_window_ms: int = 60_000
     arrive_settle_ms: int = 3000
@@ -135,6 +143,7 @@ def _config_problems(cfg: TrackerConfig) -> list[str]:
         problems.append("rounds_per_s must be in (0, 1000] or None")
     if not (math.isfinite(cfg.hysteresis_db) and cfg.hysteresis_db >= 0.0):
         problems.append("hysteresis_db must be >= 0")
+    problems += _fade_problems(cfg)
     if not 0 < cfg.min_window_ms <= cfg.max_window_ms:
         problems.append("need 0 < min_window_ms <= max_window_ms")
     if cfg.move_min_reads <= 0.0:
@@ -148,4 +157,13 @@ def _config_problems(cfg: TrackerConfig) -> list[str]:
         problems.append("arrive_settle_ms, gap_tolerance_ms >= 0 and arrive_min_reads >= 1")
     if not (0.0 < cfg.prior_read_prob < 1.0 and cfg.prior_rounds > 0.0):
         problems.append("prior_read_prob must be in (0, 1) and prior_rounds > 0")
+    return problems
+
+
+def _fade_problems(cfg: TrackerConfig) -> list[str]:
+    problems: list[str] = []
+    if not (math.isfinite(cfg.fade_rate_per_h) and cfg.fade_rate_per_h >= 0.0):
+        problems.append("fade_rate_per_h must be >= 0")
+    if cfg.fade_mean_ms <= 0 or not 0.0 <= cfg.fade_read_factor < 1.0:
+        problems.append("fade_mean_ms must be > 0 and fade_read_factor in [0, 1)")
     return problems
