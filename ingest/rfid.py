@@ -42,6 +42,7 @@ from collections.abc import Mapping, Sequence
 from ingest import rfid_coverage as coverage
 from ingest import rfid_moves as moves
 from ingest import rfid_portal as portal
+from ingest import rfid_shadow as shadow
 from ingest import rfid_snapshot
 from ingest.rfid_arbitration import (
     CNT,
@@ -118,8 +119,13 @@ class TagTracker:
         self._now_ms = max(self._now_ms, t1_ms)
         out: list[TagMovement] = []
         touched = self._apply_reads(dev, t1_ms, rounds, epc, ant, rssi, ts, n)
+        keep = self._cfg.max_window_ms * dev.rounds_per_s / 1000.0
         for loc in shelves:
+            reads = loc.batch_reads
             loc.clock += rounds * degradation(loc, rounds)
+            shadow.note_batch(loc, rounds, reads, keep)
+            if loc.shadowed or loc.doubtful:
+                loc.shadow_ms = max(loc.shadow_ms, t1_ms)
         for tag in touched:
             if tag.state is TagState.PRESENT and tag.ev is not None:
                 self._maybe_move(tag, t1_ms, out)
@@ -201,10 +207,20 @@ class TagTracker:
             self._move(tag, TagMoveKind.ARRIVE, first, ch, out)
 
     def _maybe_move(self, tag: Tag, now_ms: int, out: list[TagMovement]) -> None:
-        """Arbitrate only while the tag's own location is watched (and not just resumed)."""
+        """Arbitrate only while the tag's own location is watched (and not just resumed), and
+        not shadowed (or short of reads at all) within twice the arbitration time constant: an
+        occlusion at home cuts its reads there, not its cross-reads next door, and a neighbour
+        that cross-reads the tag loud would lead (a tag moved meanwhile is moved when the
+        shadow lifts, dated by its run there)."""
         here = tag.loc
         assert here is not None
-        if not here.live_ports or now_ms - here.resume_ms < 2 * self._cfg.arbitration_tau_ms:
+        if (
+            not here.live_ports
+            or now_ms - here.resume_ms < 2 * self._cfg.arbitration_tau_ms
+            # its reads fall short (someone in front of it), or did within the time its
+            # evidence decays over: home scores low
+            or now_ms - here.shadow_ms < 2 * self._cfg.arbitration_tau_ms
+        ):
             tag.lead_since_ms = None
             return
         if tag.lead_since_ms is None and no_contender(tag, now_ms, self._cfg):

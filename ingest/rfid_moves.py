@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 
+from ingest import rfid_shadow as shadow
 from ingest.rfid_arbitration import (
     CNT,
     LAST_TS,
@@ -137,15 +138,18 @@ def movement(
 
 
 def expired(loc: Loc, w_min: float, rounds: float, r_per_s: float, cfg: TrackerConfig) -> list[Tag]:
-    """Tags of `loc` that missed their whole window of observed rounds (least recently read
-    first, so the scan stops at the first tag that cannot have missed even `w_min`)."""
+    """Tags of `loc` that missed their whole window of observed rounds, and would have even
+    weighed at the share of reads its other tags got meanwhile (`ingest.rfid_shadow`); least
+    recently read first, so the scan stops at the first tag that cannot have missed `w_min`."""
     gone: list[Tag] = []
     floor = loc.resume_clock
     for tag in loc.present.values():
         missed = loc.clock - max(tag.seen_clock, floor)
         if missed + 2 * rounds < w_min:
             break
-        if missed >= window_rounds(read_prob_lower(tag, cfg), r_per_s, cfg):
+        p = read_prob_lower(tag, cfg)
+        window = window_rounds(p, r_per_s, cfg)
+        if missed >= window and shadow.silence_rounds(loc, tag, p, missed) >= window:
             gone.append(tag)
     return gone
 

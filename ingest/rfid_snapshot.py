@@ -61,6 +61,7 @@ def dump(
                 v.gap_from_ms,
                 sorted(v.neighbours),
                 [v.recent_reads, v.recent_expected, v.rate_evidence, v.long_reads, v.long_expected],
+                [v.raw_rounds, v.reads_total, [list(e) for e in v.trail], v.shadow_ms],
             ]
             for k, v in locs.items()
         },
@@ -137,6 +138,10 @@ def _load_locations(raw: Mapping[str, Any], tags: dict[str, Tag], locs: Mapping[
             loc.rate_evidence = float(gap[3][2])
             if len(gap[3]) > 3:  # older snapshots start the long memory afresh
                 loc.long_reads, loc.long_expected = float(gap[3][3]), float(gap[3][4])
+        if len(gap) > 4:  # older snapshots start the trail of batches afresh
+            loc.raw_rounds, loc.reads_total = float(gap[4][0]), float(gap[4][1])
+            loc.trail.extend((float(c), float(r), float(n)) for c, r, n in gap[4][2])
+            loc.shadow_ms = int(gap[4][3])
         for epc in order:
             if epc in tags and tags[epc].loc is loc:
                 loc.present[epc] = tags[epc]

@@ -13,7 +13,7 @@ lower confidence bound of a Beta posterior over the tag's own reads and observed
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
+from collections import OrderedDict, deque
 
 from ingest.rfid_types import AntennaSpec, TagState, TrackerConfig
 
@@ -48,11 +48,16 @@ class Loc:
         "present",
         "rate",
         "rate_evidence",
+        "raw_rounds",
+        "reads_total",
         "recent_expected",
         "recent_reads",
         "resume_clock",
         "resume_ms",
         "seen_until_ms",
+        "shadow_ms",
+        "shadowed",
+        "trail",
     )
 
     def __init__(self, key: str, *, is_portal: bool) -> None:
@@ -73,8 +78,16 @@ class Loc:
         self.long_reads = 0.0  # the same over the last ~_LONG_ROUNDS
         self.long_expected = 0.0
         self.doubtful = False  # short of reads in the latest batch, if not yet significantly
+        self.shadowed = False  # significantly short of reads in the latest batch
+        self.shadow_ms = 0  # end of the latest batch judged shadowed or doubtful (0: never)
         self.live_ports: set[tuple[str, int]] = set()  # antennas in their device's latest `ants`
         self.neighbours: set[str] = set()  # locations that cross-read its tags, or it theirs
+        # per batch (clock, raw_rounds, reads_total) as far back as the longest window, and
+        # the running totals: observed rounds before any shadow slowed them, confirmed-tag
+        # reads (see `ingest.rfid_shadow`)
+        self.raw_rounds = 0.0
+        self.reads_total = 0.0
+        self.trail: deque[tuple[float, float, float]] = deque()
 
 
 class Device:
@@ -173,10 +186,11 @@ def degradation(loc: Loc, rounds: float) -> float:
     One active tag's share of the expected reads is left out of the test, so one tag leaving
     (the last one on a shelf) is not taken for a shadow that would stall its own departure.
     A shortfall past `_DOUBT_Z` but not yet `_SHADOW_Z` (a shadow beginning, at a low read
-    rate) marks the location `doubtful`: the tracker decides no departure there in that batch.
+    rate) marks the location `doubtful`: the tracker decides no departure there in that batch;
+    a shadowed batch marks it `shadowed`: no tag is moved away from it on that batch's evidence.
     """
     reads, loc.batch_reads = loc.batch_reads, 0
-    loc.doubtful = False
+    loc.doubtful = loc.shadowed = False
     clock, horizon = loc.clock, max(2.0 * rounds, _ACTIVE_ROUNDS)
     active = sum(1 for t in loc.present.values() if clock - t.seen_clock <= horizon)
     if active == 0 or rounds <= 0.0:
@@ -209,7 +223,7 @@ def degradation(loc: Loc, rounds: float) -> float:
         rho = _shadow_ratio(loc.long_reads, loc.long_expected * share, p)
     else:
         rho = 1.0
-    shadowed = rho < 1.0
+    shadowed = loc.shadowed = rho < 1.0
     memory = _RATE_MEMORY_ROUNDS * (3.0 if shadowed else 1.0)
     loc.rate += -math.expm1(-rounds / memory) * (observed - loc.rate)
     if not shadowed:
