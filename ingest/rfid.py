@@ -207,26 +207,18 @@ class TagTracker:
             self._move(tag, TagMoveKind.ARRIVE, first, ch, out)
 
     def _maybe_move(self, tag: Tag, now_ms: int, out: list[TagMovement]) -> None:
-        """Arbitrate only while the tag's own location is watched (and not just resumed), and
-        not shadowed (or short of reads at all) within twice the arbitration time constant: an
-        occlusion at home cuts its reads there, not its cross-reads next door, and a neighbour
-        that cross-reads the tag loud would lead (a tag moved meanwhile is moved when the
-        shadow lifts, dated by its run there)."""
+        """Arbitrate only while the tag's own location is watched (and not just resumed)."""
         here = tag.loc
         assert here is not None
-        if (
-            not here.live_ports
-            or now_ms - here.resume_ms < 2 * self._cfg.arbitration_tau_ms
-            # its reads fall short (someone in front of it), or did within the time its
-            # evidence decays over: home scores low
-            or now_ms - here.shadow_ms < 2 * self._cfg.arbitration_tau_ms
-        ):
+        if not here.live_ports or now_ms - here.resume_ms < 2 * self._cfg.arbitration_tau_ms:
             tag.lead_since_ms = None
             return
         if tag.lead_since_ms is None and no_contender(tag, now_ms, self._cfg):
             return
         ch = move_target(tag, now_ms, self._cfg)
         if ch is None:
+            return
+        if self._shaded_at_home(tag, ch, now_ms):
             return
         if moves.unsure_at(
             self._locs[ch.location], self._locs, now_ms - self._cfg.arrive_settle_ms
@@ -273,6 +265,19 @@ class TagTracker:
             self._move(tag, TagMoveKind.MOVE, ts_ms, ch, out)
             return
         out.append(moves.depart(tag, loc, now_ms, r_per_s, cfg))
+
+    def _shaded_at_home(self, tag: Tag, ch: Challenger, now_ms: int) -> bool:
+        """Is home short of reads (shadowed or doubtful within twice the arbitration time
+        constant: its evidence decays over that) while it still hears the tag since the
+        challenger's run began? An occlusion at home cuts its reads there, not the cross-reads
+        of the unshaded antenna next door, which may then lead; a tag moved away is not heard
+        at home at all (and one cross-read there is moved when the shadow lifts, dated by its
+        run). Waiting on such a shadow must not hold the tags that left: their silence is what
+        makes their old shelf short of reads."""
+        here = tag.loc
+        assert here is not None
+        shaded = now_ms - here.shadow_ms < 2 * self._cfg.arbitration_tau_ms
+        return shaded and tag.last_ts_ms >= ch.since_ms
 
     def _led_through_gap(self, tag: Tag, ch: Challenger) -> bool:
         """Did the challenger's run begin while the tag's own location could not be weighed

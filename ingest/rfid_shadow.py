@@ -9,12 +9,13 @@ departed after its full 52-round window, to arrive again 3 s later).
 
 So before a tag that missed its window is departed, the question is asked once more, over the
 whole of its silence: the shelf's other tags read since it fell silent got how many reads
-meanwhile, against the location's learned rate? (Tags taken with it and read last just after it
-count too, unread: of several items picked at once the one read last departs first, on time,
-and the others follow it a batch apart.) If significantly fewer (15 % short and z > 3, as
-`degradation` asks), the silence is weighed at that share: rho = reads/expected turns `raw`
-rounds into raw * ln(1 - p*rho) / ln(1 - p) rounds at the tag's own p, and the tag departs only
-once those reach its window. The rounds and reads of each batch are kept per location
+meanwhile, against the location's learned rate? It is asked only if some batch of the silence
+was judged short of reads (shadowed or doubtful, `Loc.shadow_ms`): tags that left since count
+among those others, unread, and several tags leaving in turn (each read last just after the
+one before) would otherwise hold each other's departures. If significantly fewer (15 % short
+and z > 3, as `degradation` asks), the silence is weighed at that share: rho = reads/expected
+turns `raw` rounds into raw * ln(1 - p*rho) / ln(1 - p) rounds at the tag's own p, and the tag
+departs only once those reach its window. The rounds and reads of each batch are kept per location
 (`Loc.trail`, raw rounds: the clock is already slowed where `degradation` saw a shadow) for as
 far back as the longest window.
 """
@@ -44,6 +45,8 @@ def note_batch(loc: Loc, rounds: float, reads: int, keep_rounds: float) -> None:
 def silence_rounds(loc: Loc, tag: Tag, p: float, missed: float) -> float:
     """The tag's `missed` rounds, or fewer if its shelf's other tags fell significantly short of
     reads over its silence (weighed at the share they got)."""
+    if loc.shadow_ms < tag.last_ts_ms:
+        return missed  # no batch of its silence was short of reads: tags left, no shadow came
     since = max(tag.seen_clock, loc.resume_clock)
     start = _at(loc, since)
     if start is None or loc.rate <= 0.0:

@@ -169,7 +169,8 @@ def degradation(loc: Loc, rounds: float) -> float:
     """Share of `rounds` that counts as observed, from the location's own read rate.
 
     People and trolleys shadow an antenna for seconds, silencing all of its tags at once. The
-    reads of recently active tags (read within the last `_ACTIVE_ROUNDS` rounds, or two batches)
+    reads of recently active tags (read within the last `_ACTIVE_ROUNDS` rounds or two batches,
+    fewer at a high rate: `_active_rounds`)
     over the last ~`_RECENT_ROUNDS` rounds, and again over the last ~`_LONG_ROUNDS` (decayed,
     whatever the batch length: a 250 ms batch holds 2 or 3 whole rounds, not 2.5), are compared
     with what the location's learned read rate per tag and round (p) expects: the short memory
@@ -191,7 +192,7 @@ def degradation(loc: Loc, rounds: float) -> float:
     """
     reads, loc.batch_reads = loc.batch_reads, 0
     loc.doubtful = loc.shadowed = False
-    clock, horizon = loc.clock, max(2.0 * rounds, _ACTIVE_ROUNDS)
+    clock, horizon = loc.clock, max(2.0 * rounds, _active_rounds(loc.rate))
     active = sum(1 for t in loc.present.values() if clock - t.seen_clock <= horizon)
     if active == 0 or rounds <= 0.0:
         return 1.0
@@ -229,6 +230,16 @@ def degradation(loc: Loc, rounds: float) -> float:
     if not shadowed:
         return 1.0
     return max(0.05, math.log1p(-p * rho) / math.log1p(-p))
+
+
+def _active_rounds(rate: float) -> float:
+    """Rounds a tag may go unread and still count as active: `_ACTIVE_ROUNDS`, or fewer where
+    the location's rate reads a present tag with 99.9 % sooner (at p ~ 1 a tag unread for two
+    batches has left or faded alone: counting it made several tags leaving in turn look like
+    a shadow, which held their departures, which kept them counted)."""
+    if rate <= 0.0:
+        return _ACTIVE_ROUNDS
+    return min(_ACTIVE_ROUNDS, math.log(1000.0) / -math.log1p(-min(rate, _P_MAX)))
 
 
 def _shadow_ratio(reads: float, expected: float, p: float) -> float:

@@ -127,6 +127,7 @@ def test_without_the_shadow_rule_the_same_tag_moves_next_door(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The story above can fail: home's count falls, its cross-reads next door do not."""
+
     def unshaded(loc: Loc, rounds: float) -> float:
         factor = degradation(loc, rounds)
         loc.shadowed = loc.doubtful = False
@@ -134,3 +135,42 @@ def test_without_the_shadow_rule_the_same_tag_moves_next_door(
 
     monkeypatch.setattr("ingest.rfid.degradation", unshaded)
     assert (TagMoveKind.MOVE, VICTIM) in _after_arrivals(_occluded_home(shade=True))
+
+
+def _leaving_in_turn() -> list[TagMovement]:
+    """Twelve tags read in every round (4 rounds/s, 1 s batches) leave one a second, from 60 s."""
+    tags = [f"3034257BF7194E40002{i:05X}" for i in range(12)]
+    tracker = TagTracker(TrackerConfig(), [AntennaSpec("r1", 1, SHELF)])
+    out: list[TagMovement] = []
+    for k in range(120):
+        t0 = T0 + k * 1000
+        here = [e for i, e in enumerate(tags) if k < 60 + i]
+        n = len(here)
+        out += tracker.observe(
+            "r1", t0, t0 + 1000, [1], here, [1] * n, [-50.0] * n, [t0 + 500] * n, [4] * n
+        )
+        out += tracker.expire(t0 + 1000)
+    return out
+
+
+def test_tags_leaving_one_after_another_all_depart_on_their_windows() -> None:
+    """At p ~ 1 a tag unread for two batches has left: several leaving in turn are no shadow
+    (counting them as active tags held every departure, and so kept them counted)."""
+    departures = [m for m in _leaving_in_turn() if m.kind is TagMoveKind.DEPART]
+    assert len(departures) == 12
+    for i, m in enumerate(sorted(departures, key=lambda m: m.ts_ms)):
+        left_ms = T0 + (60 + i) * 1000
+        assert m.evidence["detected_ms"] <= left_ms + 5_000  # type: ignore[operator]
+
+
+def test_counting_silent_tags_as_active_held_those_departures(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("ingest.rfid_state._active_rounds", lambda rate: 20.0)
+    departures = [m for m in _leaving_in_turn() if m.kind is TagMoveKind.DEPART]
+    late = [
+        m
+        for i, m in enumerate(sorted(departures, key=lambda m: m.ts_ms))
+        if m.evidence["detected_ms"] > T0 + (60 + i) * 1000 + 5_000  # type: ignore[operator]
+    ]
+    assert len(departures) < 12 or late
