@@ -187,8 +187,10 @@ def degradation(loc: Loc, rounds: float) -> float:
     One active tag's share of the expected reads is left out of the test, so one tag leaving
     (the last one on a shelf) is not taken for a shadow that would stall its own departure.
     A shortfall past `_DOUBT_Z` but not yet `_SHADOW_Z` (a shadow beginning, at a low read
-    rate) marks the location `doubtful`: the tracker decides no departure there in that batch;
-    a shadowed batch marks it `shadowed`: no tag is moved away from it on that batch's evidence.
+    rate) marks the location `doubtful`: the tracker decides no departure there in that batch.
+    A shadowed batch marks it `shadowed`; the tracker notes when either was last true
+    (`Loc.shadow_ms`), for the check over a silent tag's whole silence (`ingest.rfid_shadow`)
+    and for moves away from a shelf short of reads (`TagTracker._shaded_at_home`).
     """
     reads, loc.batch_reads = loc.batch_reads, 0
     loc.doubtful = loc.shadowed = False
