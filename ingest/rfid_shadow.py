@@ -13,11 +13,11 @@ meanwhile, against the location's learned rate? It is asked only if some batch o
 was judged short of reads (shadowed or doubtful, `Loc.shadow_ms`): tags that left since count
 among those others, unread, and several tags leaving in turn (each read last just after the
 one before) would otherwise hold each other's departures. If significantly fewer (15 % short
-and z > 3, as `degradation` asks), the silence is weighed at that share: rho = reads/expected
-turns `raw` rounds into raw * ln(1 - p*rho) / ln(1 - p) rounds at the tag's own p, and the tag
-departs only once those reach its window. The rounds and reads of each batch are kept per location
-(`Loc.trail`, raw rounds: the clock is already slowed where `degradation` saw a shadow) for as
-far back as the longest window.
+and z > 3, `ingest.rfid_state.shadow_ratio`, as `degradation` asks), the silence is weighed
+at that share: rho = reads/expected turns `raw` rounds into raw * ln(1 - p*rho) / ln(1 - p)
+rounds at the tag's own p, and the tag departs only once those reach its window. The rounds and
+reads of each batch are kept per location (`Loc.trail`, raw rounds: the clock is already
+slowed where `degradation` saw a shadow) for as far back as the longest window.
 """
 
 from __future__ import annotations
@@ -25,11 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from ingest.rfid_state import Loc, Tag
-
-_SHORT_Z = 3.0
-_HEALTHY = 0.85
-_MIN_EXPECTED = 8.0
+from ingest.rfid_state import Loc, Tag, shadow_ratio
 
 
 def note_batch(loc: Loc, rounds: float, reads: int, keep_rounds: float) -> None:
@@ -55,13 +51,9 @@ def silence_rounds(loc: Loc, tag: Tag, p: float, missed: float) -> float:
     raw = loc.raw_rounds - raw0
     others = _read_lately(loc.present.values(), tag, since)
     expected = loc.rate * others * raw
-    reads = loc.reads_total - reads0
-    if expected < _MIN_EXPECTED or reads >= _HEALTHY * expected:
+    rho = shadow_ratio(loc.reads_total - reads0, expected, loc.rate)
+    if rho >= 1.0:
         return missed
-    rate = min(loc.rate, 0.97)
-    if (expected - reads) / math.sqrt(expected * (1.0 - rate)) <= _SHORT_Z:
-        return missed
-    rho = reads / expected
     return min(missed, raw * math.log1p(-p * rho) / math.log1p(-p))
 
 

@@ -223,7 +223,7 @@ def degradation(loc: Loc, rounds: float) -> float:
     elif loc.recent_reads < _HEALTHY * expected:
         # short of reads now, but not significantly: the long memory has the evidence (and
         # only while the reads are still short: it must not linger after the shadow has gone)
-        rho = _shadow_ratio(loc.long_reads, loc.long_expected * share, p)
+        rho = shadow_ratio(loc.long_reads, loc.long_expected * share, p)
     else:
         rho = 1.0
     shadowed = loc.shadowed = rho < 1.0
@@ -244,9 +244,10 @@ def _active_rounds(rate: float) -> float:
     return min(_ACTIVE_ROUNDS, math.log(1000.0) / -math.log1p(-min(rate, _P_MAX)))
 
 
-def _shadow_ratio(reads: float, expected: float, p: float) -> float:
-    """observed/expected if the reads fall short by 15 % and significantly, else 1.0."""
-    if _short_by(reads, expected, p) > _SHADOW_Z:
+def shadow_ratio(reads: float, expected: float, p: float) -> float:
+    """observed/expected if the reads fall short by 15 % and significantly (p: the read rate
+    they were expected at), else 1.0."""
+    if _short_by(reads, expected, min(_P_MAX, p)) > _SHADOW_Z:
         return reads / expected
     return 1.0
 
