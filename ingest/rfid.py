@@ -18,9 +18,12 @@ previous t1) are ordinary observation. A tag is not settled next to a location t
 observing (its reads may be cross-reads of a tag there), and one heard as soon as a location
 comes back is dated into the gap (`ingest.rfid_moves`), and so is a move to a location that
 heard the tag from while its own could not (a read elsewhere while home is not hearing the tag
-begins a run there, however faint). A replayed read from before the tag's latest movement is
-stale: where it was, not where it is; a departure found in a replayed batch is a move only if the
-tag was heard elsewhere by then (else a departure, and an arrival where it is heard later).
+begins a run there, however faint). A tag whose home's antennas are out of `ants` (its reader
+reporting: nothing will be replayed) moves to where it is heard loud for twice the settle time,
+if that place has no neighbour out (`_heard_far_away`). A replayed read from before the tag's
+latest movement is stale: where it was, not where it is; a departure found in a replayed batch
+is a move only if the tag was heard elsewhere by then (else a departure, and an arrival where it
+is heard later), and tentative tags first heard in a replayed queue settle at its event time.
 A tentative tag that fades is forgotten only if the store never knew it (else it is gone again,
 so its exit is still an exit). The window is per tag
 (`ingest.rfid_window`: independent misses and deep fades), arbitration between antennas is in
@@ -47,10 +50,12 @@ from ingest import rfid_snapshot
 from ingest.rfid_arbitration import (
     CNT,
     RSSI_MISSING_DBM,
+    STRONG_TS,
     Challenger,
     best_other,
     move_target,
     no_contender,
+    own_mean_rssi,
 )
 from ingest.rfid_state import Device, Loc, Tag, degradation, read_prob_lower
 from ingest.rfid_types import (
@@ -64,6 +69,10 @@ from ingest.rfid_types import (
     TrackerConfig,
 )
 from ingest.rfid_window import window_rounds
+
+# observed rounds of a location before the neighbours learned from its cross-reads are taken as
+# all it has (a minute at 10 rounds/s: at 1 % cross-reads a tag there is cross-read ~6 times)
+_NEIGHBOURS_KNOWN_ROUNDS = 600.0
 
 __all__ = [
     "AntennaSpec",
@@ -202,7 +211,8 @@ class TagTracker:
         for tag, ch in settle:
             del self._tentative[tag.epc]
             loc = self._locs[ch.location]
-            first = moves.arrival_ts(tag, loc, self._rounds_per_s(loc), cfg)
+            dev = self._reader(loc)
+            first = moves.arrival_ts(tag, loc, dev.rounds_per_s, dev.span_ms, cfg)
             tag.state = TagState.PRESENT
             self._move(tag, TagMoveKind.ARRIVE, first, ch, out)
 
@@ -212,6 +222,10 @@ class TagTracker:
         assert here is not None
         if not here.live_ports or now_ms - here.resume_ms < 2 * self._cfg.arbitration_tau_ms:
             tag.lead_since_ms = None
+            far = self._heard_far_away(tag, now_ms)
+            if far is not None:
+                ts_ms = max(min(self._moved_ts(far, tag.last_ts_ms), now_ms), tag.last_move_ts_ms)
+                self._move(tag, TagMoveKind.MOVE, ts_ms, far, out)
             return
         if tag.lead_since_ms is None and no_contender(tag, now_ms, self._cfg):
             return
@@ -226,6 +240,8 @@ class TagTracker:
             return  # its reads there may be cross-reads of a shelf that is not inventorying
         if self._led_through_gap(tag, ch):  # heard there from while home could not weigh it
             start_ms = self._moved_ts(ch, min(tag.last_ts_ms, here.gap_from_ms))
+        elif self._loud_since_home_fell_silent(tag, ch):
+            start_ms = self._moved_ts(ch, tag.last_ts_ms)
         else:
             start_ms = max(
                 ch.since_ms, (tag.lead_since_ms or now_ms) - self._cfg.arbitration_tau_ms // 2
@@ -266,6 +282,42 @@ class TagTracker:
             return
         out.append(moves.depart(tag, loc, now_ms, r_per_s, cfg))
 
+    def _heard_far_away(self, tag: Tag, now_ms: int) -> Challenger | None:
+        """While home cannot weigh the tag (its antennas out of `ants`, or just back), the place
+        it has been heard at loudly since after its last read at home, for twice the settle
+        time, as loud as home heard it, if no neighbour of that place (home among them, if it
+        is one) is out or just back: then its reads there cannot be cross-reads of a tag still
+        at home, nor anywhere unobserved. Neighbours are learned from cross-reads, so both places
+        must have been observed for `_NEIGHBOURS_KNOWN_ROUNDS` first (a shelf out since the
+        store opened has none yet). Else None (the tag stays, unobservable)."""
+        here, cfg = tag.loc, self._cfg
+        assert here is not None
+        if here.clock < _NEIGHBOURS_KNOWN_ROUNDS:
+            return None
+        if any(self._replay_may_come(self._devices[d], now_ms) for d, _ in here.antennas):
+            return None  # its reader's queue, replayed, will tell when the tag left home
+        ch = best_other(tag, now_ms, cfg)
+        if ch is None or ch.since_ms <= tag.last_ts_ms:
+            return None
+        settle_ms = cfg.arrive_settle_ms
+        if (
+            now_ms - ch.since_ms < 2 * settle_ms
+            or now_ms - ch.last_ms > settle_ms
+            or ch.cnt < cfg.arrive_min_reads
+            or ch.mean_rssi_dbm < own_mean_rssi(tag) - cfg.hysteresis_db
+        ):
+            return None
+        there = self._locs[ch.location]
+        if there.is_portal or there.clock < _NEIGHBOURS_KNOWN_ROUNDS:
+            return None
+        return None if moves.unsure_at(there, self._locs, now_ms - 2 * settle_ms) else ch
+
+    def _replay_may_come(self, dev: Device, now_ms: int) -> bool:
+        """Is the reader offline or silent (its batches may arrive later, replayed), rather than
+        reporting with some antennas out of `ants` (what they miss is lost)?"""
+        silence_ms = self._cfg.device_silence_ms
+        return dev.offline or dev.frontier_ms is None or now_ms - dev.frontier_ms > silence_ms
+
     def _shaded_at_home(self, tag: Tag, ch: Challenger, now_ms: int) -> bool:
         """Is home short of reads (shadowed or doubtful within twice the arbitration time
         constant: its evidence decays over that) while it still hears the tag since the
@@ -278,6 +330,15 @@ class TagTracker:
         assert here is not None
         shaded = now_ms - here.shadow_ms < 2 * self._cfg.arbitration_tau_ms
         return shaded and tag.last_ts_ms >= ch.since_ms
+
+    @staticmethod
+    def _loud_since_home_fell_silent(tag: Tag, ch: Challenger) -> bool:
+        """Has the challenger heard the tag in a loud run that began after home's last read of
+        it? Then the tag got there when that run began (not when its lead did: home's evidence
+        takes seconds to decay below it, longer while home is out)."""
+        assert tag.ev is not None
+        entry = tag.ev.get(ch.location)
+        return entry is not None and entry[STRONG_TS] > tag.last_ts_ms
 
     def _led_through_gap(self, tag: Tag, ch: Challenger) -> bool:
         """Did the challenger's run begin while the tag's own location could not be weighed
@@ -295,11 +356,16 @@ class TagTracker:
 
     def _moved_ts(self, ch: Challenger, home_last_ms: int) -> int:
         to = self._locs[ch.location]
-        return moves.moved_ts(ch, to, home_last_ms, self._rounds_per_s(to), self._cfg)
+        dev = self._reader(to)
+        return moves.moved_ts(ch, to, home_last_ms, dev.rounds_per_s, dev.span_ms, self._cfg)
+
+    def _reader(self, loc: Loc) -> Device:
+        """The reader of `loc`'s first antenna."""
+        return self._devices[loc.antennas[0][0]]
 
     def _rounds_per_s(self, loc: Loc) -> float:
         """Inventory rounds per second of the reader of `loc`'s first antenna."""
-        return self._devices[loc.antennas[0][0]].rounds_per_s
+        return self._reader(loc).rounds_per_s
 
     def _move(
         self, tag: Tag, kind: TagMoveKind, ts_ms: int, ch: Challenger, out: list[TagMovement]

@@ -90,6 +90,7 @@ def advance(
         else:
             shelves.append(loc)
     dev.frontier_ms = t1_ms
+    dev.span_ms = t1_ms - t0_ms
     dev.last_ants = observed
     dev.dark = len(observed) < len(dev.ports)
     dev.offline = False

@@ -7,7 +7,8 @@ JSON evidence. Movement times never go backwards per tag (`Tag.last_move_ts_ms`)
 
 Dating (event time, ms): an arrival at its first loud read there; a departure just after the last
 read, or in the middle of an unobserved gap if the tag was last heard before it; a tag heard as
-soon as its location's antennas came back after a gap arrived during the gap.
+soon as its location's antennas came back after a gap arrived during the gap (dated to its end:
+the latest it can have come unseen).
 """
 
 from __future__ import annotations
@@ -220,9 +221,8 @@ def settle_ready(
     forget: list[str] = []
     settle: list[tuple[Tag, Challenger]] = []
     for epc, tag in tentative.items():
-        age_ms = now_ms - tag.first_ts_ms
-        if age_ms < cfg.arrive_settle_ms:
-            break  # kept in order of first sight: the rest are younger
+        if now_ms - tag.first_ts_ms < cfg.arrive_settle_ms:
+            continue  # too young (not `break`: a replayed queue adds tags first seen earlier)
         if _unobserved(tag, locs, now_ms - cfg.device_silence_ms):
             continue  # held while where it was heard is not observed (a reader outage)
         ch, lead_db = settle_location(tag, now_ms, cfg)
@@ -288,14 +288,17 @@ def unsure_at(loc: Loc, locs: Mapping[str, Loc], fresh_ms: int) -> bool:
     return False
 
 
-def arrival_ts(tag: Tag, loc: Loc, r_per_s: float, cfg: TrackerConfig) -> int:
+def arrival_ts(tag: Tag, loc: Loc, r_per_s: float, span_ms: int, cfg: TrackerConfig) -> int:
     """When a settled tag arrived at `loc`: its first loud read there, unless that came within
     the first rounds after `loc`'s antennas came back from a gap: then the tag was already
     there, since it was first heard anywhere (cross-reads during the gap), or else since an
-    unknown time in the gap, dated to its middle (as departures during a gap are). The first
-    rounds are those in which a tag already there is heard with 99.9 %: at the prior's read
-    rate, or at the tag's own (the lower bound of all its reads since it was first heard, if
-    that was after the return and higher: a loud tag first heard a second late came later)."""
+    unknown time in the gap, dated to its end (the latest it can have arrived unseen: right if
+    it came in the first rounds after the return too, and any time in the gap is as likely as
+    another). The first rounds are those in which a tag already there is heard with 99.9 %: at
+    the prior's read rate, or at the tag's own (the lower bound of all its reads since it was
+    first heard, if that was after the return and higher: a loud tag first heard a second late
+    came later), counted from the start of the batch its first read came in (`span_ms`, the
+    reader's batch length: a read is dated by its last sight in the batch)."""
     first_ms = first_ts(tag, loc.key)
     if loc.gap_from_ms <= 0 or first_ms < loc.resume_ms:
         return first_ms
@@ -304,21 +307,22 @@ def arrival_ts(tag: Tag, loc: Loc, r_per_s: float, cfg: TrackerConfig) -> int:
     if not held:
         heard_rounds = (tag.last_ts_ms - tag.first_ts_ms) * r_per_s / 1000.0 + 1.0
         p = max(p, prob_lower(tag.n_sum, heard_rounds, cfg))
-    if first_ms >= loc.resume_ms + _resume_grace_ms(p, r_per_s):
+    if first_ms - span_ms >= loc.resume_ms + _resume_grace_ms(p, r_per_s):
         return first_ms
-    return tag.first_ts_ms if held else (loc.gap_from_ms + loc.resume_ms) // 2
+    return tag.first_ts_ms if held else loc.resume_ms - 1
 
 
-def moved_ts(ch: Challenger, to: Loc, home_last_ms: int, r_per_s: float, cfg: TrackerConfig) -> int:
+def moved_ts(
+    ch: Challenger, to: Loc, home_last_ms: int, r_per_s: float, span_ms: int, cfg: TrackerConfig
+) -> int:
     """When a tag silent at home (last heard there at `home_last_ms`) moved to `to`, where it is
     heard since `ch.since_ms`: then, unless that was within the first rounds after `to` came
     back from a gap that began after `home_last_ms`: then it got there during the gap (dated to
-    the middle of the part of the gap after its last read at home, as `arrival_ts` dates an
-    arrival)."""
+    the gap's end, as `arrival_ts` dates an arrival)."""
     since = ch.since_ms
-    grace_ms = _resume_grace_ms(cfg.prior_read_prob, r_per_s)
+    grace_ms = _resume_grace_ms(cfg.prior_read_prob, r_per_s) + span_ms
     if to.gap_from_ms > 0 and home_last_ms < to.resume_ms <= since < to.resume_ms + grace_ms:
-        return (max(to.gap_from_ms, home_last_ms) + to.resume_ms) // 2
+        return max(home_last_ms, to.resume_ms - 1)
     return since
 
 

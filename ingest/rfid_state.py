@@ -102,6 +102,7 @@ class Device:
         "offline",
         "ports",
         "rounds_per_s",
+        "span_ms",
     )
 
     def __init__(self, device: str, rounds_per_s: float | None) -> None:
@@ -112,6 +113,7 @@ class Device:
         self.dark = False  # some port missing from the latest `ants`
         self.ports: dict[int, tuple[AntennaSpec, Loc]] = {}
         self.rounds_per_s = rounds_per_s or 1.0
+        self.span_ms = 0  # length of its latest batch (t1 - t0)
         # rounds learning over contiguous batches: [end of the last batch, sum of their largest
         # n, their total ms] (see `ingest.rfid_coverage.learn_rounds`)
         self.learn: list[int] = [0, 0, 0]

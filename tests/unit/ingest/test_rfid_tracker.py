@@ -284,13 +284,15 @@ def test_a_tag_held_while_its_shelf_was_out_settles_on_evidence_gathered_since_i
     assert mine[0].ts_ms == T0 + 30_500  # first heard (cross-read) while shelf-2 was out
 
 
-@pytest.mark.parametrize(("first_s", "arrived_s"), [(60, 45.0), (62, 62.5)])
+@pytest.mark.parametrize(("first_s", "arrived_s"), [(60, 59.999), (63, 63.5)])
 def test_a_tag_first_heard_after_its_shelf_is_back_arrived_in_the_gap_only_if_heard_at_once(
     first_s: int, arrived_s: float
 ) -> None:
     """Shelf-1 is out from 30 s to 60 s. A new tag heard there in the first batch after (a tag
-    read every round would have been heard at once) arrived during the gap (dated to its middle);
-    one first heard 2.5 s after the return, at that rate, arrived then."""
+    read every round would have been heard at once) arrived during the gap (dated to its end: the
+    latest it can have come unseen); one first heard in a batch that began 3 s after the return
+    (a read is dated by its last sight in its batch: the batch's start counts), at that rate,
+    arrived then."""
     store = Store()
     other = "3034257BF7194E4000009999"
     store.run(range(30), [(other, 2, -50.0, 4)])
