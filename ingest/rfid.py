@@ -274,13 +274,23 @@ class TagTracker:
                 self._locs[ch.location], self._locs, now_ms - cfg.arrive_settle_ms
             )
         ):
+            home_last = self._home_last_before_run(tag, loc, ch)
             ts_ms = max(
-                min(max(self._moved_ts(ch, tag.last_ts_ms), tag.last_ts_ms), now_ms),
-                tag.last_move_ts_ms,
+                min(max(self._moved_ts(ch, home_last), home_last), now_ms), tag.last_move_ts_ms
             )
             self._move(tag, TagMoveKind.MOVE, ts_ms, ch, out)
             return
         out.append(moves.depart(tag, loc, now_ms, r_per_s, cfg))
+
+    def _home_last_before_run(self, tag: Tag, home: Loc, ch: Challenger) -> int:
+        """Home's last read of a tag that moved, as far as dating the move goes: its last before
+        home's gap if the run where it went began in that gap or in the first `2 * tau` after
+        it, and home heard the tag no later than that (reads there since, then a whole window of
+        silence: cross-reads of it where it went). Else its last read."""
+        allowed_ms = home.resume_ms + 2 * self._cfg.arbitration_tau_ms
+        if 0 < home.gap_from_ms <= ch.since_ms <= allowed_ms and tag.last_ts_ms <= allowed_ms:
+            return min(tag.last_ts_ms, home.gap_from_ms)
+        return tag.last_ts_ms
 
     def _heard_far_away(self, tag: Tag, now_ms: int) -> Challenger | None:
         """While home cannot weigh the tag (its antennas out of `ants`, or just back), the place

@@ -49,15 +49,19 @@ def read_elsewhere(
     elsewhere: a cross-read while it is still read at home (within 1 s) makes `loc` and its
     location neighbours from now on; a moved tag stops being read at home. A read from before
     the tag's latest movement (replayed late) is stale and ignored, unless the tag is gone:
-    then it says where it went."""
+    then it says where it went, if it is younger than the tag's last read where it was (older,
+    it was still there)."""
     tag = tags.get(epc)
     if tag is None:
         tag = tags[epc] = tentative[epc] = Tag(epc, ts_ms)
-    elif (tag.state is TagState.UNKNOWN and ts_ms <= tag.last_move_ts_ms) or (
-        tag.loc is not None and ts_ms < tag.last_move_ts_ms
+    elif (
+        (tag.state is TagState.UNKNOWN and ts_ms <= tag.last_move_ts_ms)
+        or (tag.loc is not None and ts_ms < tag.last_move_ts_ms)
+        or (tag.loc is None and ts_ms < tag.left_ts_ms)
     ):
-        # read before it went out of the store, or before it reached where it is confirmed now
-        # (a gateway's queue replayed late): where it was then, not evidence of where it is
+        # read before it went out of the store, before it reached where it is confirmed now, or
+        # before its last read where it was confirmed when it departed (a gateway's queue
+        # replayed late): where it was then, not evidence of where it is or went
         return tag
     elif tag.state is TagState.GONE or tag.state is TagState.UNKNOWN:
         tag.state = TagState.TENTATIVE
@@ -187,6 +191,7 @@ def depart(tag: Tag, loc: Loc, now_ms: int, r_per_s: float, cfg: TrackerConfig) 
         tag.ev = {k: e for k, e in tag.ev.items() if e[LAST_TS] > silent_from} or None
     tag.loc = None
     tag.state = TagState.GONE
+    tag.left_ts_ms = tag.last_ts_ms
     tag.last_ts_ms = now_ms
     tag.last_move_ts_ms = ts_ms
     conf = 1.0 - cfg.false_departure_delta * math.pow(1.0 - p, max(0.0, missed - 1))

@@ -81,7 +81,15 @@ def _dump_tag(t: Tag) -> list[object]:
         t.epc,
         t.state.value,
         t.loc.key if t.loc is not None else None,
-        [t.first_ts_ms, t.last_ts_ms, t.last_move_ts_ms, t.ev_t_ms, t.n_sum, t.lead_since_ms],
+        [
+            t.first_ts_ms,
+            t.last_ts_ms,
+            t.last_move_ts_ms,
+            t.ev_t_ms,
+            t.n_sum,
+            t.lead_since_ms,
+            t.left_ts_ms,
+        ],
         [t.seen_clock, t.clock0, t.cnt, t.rssi_sum],
         t.ev,
     ]
@@ -170,6 +178,7 @@ def _load_tag(raw: list[Any], locs: Mapping[str, Loc]) -> Tag:
         tag.state = TagState.GONE  # its location was removed from the site
     tag.first_ts_ms, tag.last_ts_ms, tag.last_move_ts_ms, tag.ev_t_ms, tag.n_sum = ints[:5]
     tag.lead_since_ms = ints[5]
+    tag.left_ts_ms = int(ints[6]) if len(ints) > 6 else 0  # missing from older snapshots
     tag.seen_clock, tag.clock0, tag.cnt, tag.rssi_sum = (float(x) for x in floats)
     tag.ev = {k: [float(x) for x in v] for k, v in ev.items()} if ev else None
     return tag

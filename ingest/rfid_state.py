@@ -131,6 +131,8 @@ class Tag:
     Evidence at the confirmed location is inline (`cnt`, `rssi_sum`, `ev_t_ms`: read counts and
     n-weighted RSSI, both decayed with the arbitration time constant); other locations live in
     `ev` as [cnt, rssi_sum, ev_t_ms, strong_ts_ms, last_ts_ms] lists (None when there are none).
+    A departed tag keeps its last read where it was confirmed (`left_ts_ms`): a read from
+    before it, replayed late, is where it was before it left, not where it went.
     """
 
     __slots__ = (
@@ -143,6 +145,7 @@ class Tag:
         "last_move_ts_ms",
         "last_ts_ms",
         "lead_since_ms",
+        "left_ts_ms",
         "loc",
         "n_sum",
         "rssi_sum",
@@ -157,6 +160,7 @@ class Tag:
         self.first_ts_ms = ts_ms
         self.last_ts_ms = ts_ms
         self.last_move_ts_ms = 0
+        self.left_ts_ms = 0  # gone: its last read where it was confirmed (older reads are stale)
         self.seen_clock = 0.0
         self.clock0 = 0.0
         self.n_sum = 0

@@ -136,3 +136,55 @@ def test_a_move_from_a_shelf_gone_dark_is_dated_by_the_loud_run_where_it_went() 
         (TagMoveKind.MOVE, A, B),
     ]
     assert 60.0 <= moves[1][3] <= 61.0
+
+
+def test_a_replayed_queue_does_not_bring_back_a_tag_that_left_its_shelf_meanwhile() -> None:
+    """The tag is on A; r1's gateway is offline from 60 s to 160 s. It leaves A at 80 s (r1's
+    held batches still hear it until then), is heard live on B (r2, another aisle) from 100 s
+    (a move from A, which cannot be heard) and taken from B at 130 s (a departure). When r1's
+    queue comes back, its reads on A from before the tag's last read on B are where it was, not
+    where it went: no arrival at A (before: told again on A, and departed at once)."""
+    site = Site()
+    for k in range(60):
+        site.second(k, [(EPC, 1, -48.0, 6)], [])
+    for k in range(60, 160):
+        on_a = [(EPC, 1, -48.0, 6)] if k < 80 else []
+        on_b = [(EPC, 1, -48.0, 6)] if 100 <= k < 130 else []
+        site.second(k, on_a, on_b, hold_r1=True)
+    for k in range(160, 200):
+        site.second(k, [], [])
+    moves = site.moves()
+    assert [(kind, frm, to) for kind, frm, to, _ in moves] == [
+        (TagMoveKind.ARRIVE, None, A),
+        (TagMoveKind.MOVE, A, B),
+        (TagMoveKind.DEPART, B, None),
+    ]
+    assert 100.0 <= moves[1][3] <= 101.0
+    assert 129.5 <= moves[2][3] <= 132.0
+    assert EPC not in site.tracker.present()
+
+
+def test_a_move_made_while_the_reader_was_down_is_dated_into_the_outage() -> None:
+    """r1 (A and A_NEXT, neighbours: each cross-reads the other's tag) sends nothing from 60 s
+    to 120 s; the tag moved from A to A_NEXT meanwhile. Back, A_NEXT hears it loud in its first
+    batch and A cross-reads it faintly twice, then A is silent for the tag's window: a move, and
+    it happened in the outage (dated to its end, not to A's last faint cross-read, which was of
+    the tag already next door)."""
+    site = Site()
+    cross = [(OTHER, 1, -62.0, 2)]
+    for k in range(60):
+        reads = [(EPC, 1, -48.0, 6), (EPC, 2, -62.0, 2), (OTHER, 2, -48.0, 6), *cross]
+        site.feed("r1", k, reads, [1, 2])
+        site.out += site.tracker.expire(T0 + (k + 1) * 1000)
+    for k in range(60, 120):
+        site.out += site.tracker.expire(T0 + (k + 1) * 1000)
+    for k in range(120, 140):
+        faint = [(EPC, 1, -60.0, 1)] if k in (120, 121) else []
+        site.feed("r1", k, [(EPC, 2, -48.0, 6), (OTHER, 2, -48.0, 6), *cross, *faint], [1, 2])
+        site.out += site.tracker.expire(T0 + (k + 1) * 1000)
+    moves = site.moves()
+    assert [(kind, frm, to) for kind, frm, to, _ in moves] == [
+        (TagMoveKind.ARRIVE, None, A),
+        (TagMoveKind.MOVE, A, A_NEXT),
+    ]
+    assert 60.0 <= moves[1][3] < 120.0
