@@ -21,7 +21,8 @@ heard the tag from while its own could not (a read elsewhere while home is not h
 begins a run there, however faint). A tag whose home's antennas are out of `ants` (its reader
 reporting: nothing will be replayed) moves to where it is heard loud for twice the settle time,
 if that place has no neighbour out (`_heard_far_away`). A replayed read from before the tag's
-latest movement is stale: where it was, not where it is; a departure found in a replayed batch
+latest movement (for a departed tag: before its last read where it was) is stale: where it
+was, not where it is; a departure found in a replayed batch
 is a move only if the tag was heard elsewhere by then (else a departure, and an arrival where it
 is heard later), and tentative tags first heard in a replayed queue settle at its event time.
 A tentative tag that fades is forgotten only if the store never knew it (else it is gone again,

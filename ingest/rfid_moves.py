@@ -219,8 +219,9 @@ def settle_ready(
     next to neighbours observing all that while, when the runner-up is within `hysteresis_db`),
     heard within the last `arrive_settle_ms`
     (a tag held while its neighbour was out, and not heard since it came back, has left), not
-    silent for longer than a tag still there stays unheard (99.9 % at the prior's read rate:
-    put down and picked up again), and
+    silent *there* for longer than a tag still there stays unheard (99.9 % at the prior's read
+    rate: put down and picked up again; or a cross-read kept from the last round at its old
+    shelf, while it is heard where it went), and
     not next to an unobserved location (what it heard may be cross-reads of a tag on the
     antenna that is not inventorying)."""
     forget: list[str] = []
@@ -233,8 +234,8 @@ def settle_ready(
         ch, lead_db = settle_location(tag, now_ms, cfg)
         if ch is None or now_ms - tag.last_ts_ms > cfg.max_window_ms:
             forget.append(epc)
-        elif now_ms - tag.last_ts_ms > _stale_after_ms(locs[ch.location], cfg, rounds_per_s):
-            continue  # unheard for that long: what it heard is stale (it may have left)
+        elif now_ms - ch.last_ms > _stale_after_ms(locs[ch.location], cfg, rounds_per_s):
+            continue  # unheard there for that long: what it heard there is stale (it left)
         elif (
             tag.n_sum >= cfg.arrive_min_reads
             and not _near_unobserved(tag, locs, now_ms - cfg.arrive_settle_ms)

@@ -766,3 +766,41 @@ def test_unknown_devices_and_ports_change_nothing() -> None:
     assert store.tracker.observe("ghost", T0, T0 + 1000, [1], [EPC], [1], [-50.0], [T0], [3]) == []
     store.run(range(5), [(EPC, 9, -50.0, 3)])
     assert store.out == [] and store.tracker.present() == {}
+
+
+def test_a_tag_carried_off_is_not_settled_on_a_neighbours_last_cross_read() -> None:
+    """shelf-1 and shelf-2 (r1) cross-read each other's tags as loud as their own (antennas
+    side by side). The tag leaves shelf-1 at 60.3 s; shelf-2's last cross-read of it came
+    after shelf-1's last read. It is heard from 60.5 s on B (r2), far fainter than at home (a
+    weak link): a departure from shelf-1, then an arrival on B. The cross-read kept from the
+    last round next door (heard since it fell silent) is seconds old when the tag could settle:
+    no arrival there (before: arrived on shelf-2 with confidence 0, departed 8 s later)."""
+    specs = [*ANTENNAS[:2], AntennaSpec("r2", 1, "aisle-2/shelf-1")]
+    tracker = TagTracker(TrackerConfig(rounds_per_s=10.0), specs)
+    other = "3034257BF7194E4000009999"
+    out: list[TagMovement] = []
+    for k in range(90):
+        t0 = T0 + k * 1000
+        r1: list[tuple[str, int, float, int, int]] = [
+            (other, 2, -44.0, 9, 900),
+            (other, 1, -46.0, 3, 800),
+        ]
+        if k < 60:
+            r1 += [(EPC, 1, -44.0, 9, 900), (EPC, 2, -46.0, 3, 800)]
+        elif k == 60:
+            r1 += [(EPC, 1, -44.0, 2, 100), (EPC, 2, -46.0, 1, 200)]
+        e, a, r, n, dt = (list(col) for col in zip(*r1, strict=True))
+        out += tracker.observe("r1", t0, t0 + 1000, [1, 2], e, a, r, [t0 + d for d in dt], n)
+        b = [EPC] if k >= 60 else []
+        out += tracker.observe(
+            "r2", t0, t0 + 1000, [1], b, [1] * len(b), [-61.0] * len(b), [t0 + 500] * len(b),
+            [6] * len(b),
+        )  # fmt: skip
+        out += tracker.expire(t0 + 1000)
+    told = [(m.kind, m.from_location, m.to_location) for m in out if m.epc == EPC]
+    assert told == [
+        (TagMoveKind.ARRIVE, None, "aisle/shelf-1"),
+        (TagMoveKind.DEPART, "aisle/shelf-1", None),
+        (TagMoveKind.ARRIVE, None, "aisle-2/shelf-1"),
+    ]
+    assert tracker.present()[EPC] == "aisle-2/shelf-1"
