@@ -221,7 +221,7 @@ class TagTracker:
         """Arbitrate only while the tag's own location is watched (and not just resumed)."""
         here = tag.loc
         assert here is not None
-        if not here.live_ports or now_ms - here.resume_ms < 2 * self._cfg.arbitration_tau_ms:
+        if not here.live_ports or now_ms < self._weighed_again_ms(here):
             tag.lead_since_ms = None
             far = self._heard_far_away(tag, now_ms)
             if far is not None:
@@ -288,7 +288,7 @@ class TagTracker:
         home's gap if the run where it went began in that gap or in the first `2 * tau` after
         it, and home heard the tag no later than that (reads there since, then a whole window of
         silence: cross-reads of it where it went). Else its last read."""
-        allowed_ms = home.resume_ms + 2 * self._cfg.arbitration_tau_ms
+        allowed_ms = self._weighed_again_ms(home)
         if 0 < home.gap_from_ms <= ch.since_ms <= allowed_ms and tag.last_ts_ms <= allowed_ms:
             return min(tag.last_ts_ms, home.gap_from_ms)
         return tag.last_ts_ms
@@ -358,12 +358,17 @@ class TagTracker:
         resumed (a tag moved next door is cross-read at home, faintly, once home is back)?"""
         here, cfg = tag.loc, self._cfg
         assert here is not None and tag.lead_since_ms is not None
-        allowed_ms = here.resume_ms + 2 * cfg.arbitration_tau_ms
+        allowed_ms = self._weighed_again_ms(here)
         if not 0 < here.gap_from_ms <= ch.since_ms <= allowed_ms:
             return False
         if tag.last_ts_ms < ch.since_ms <= here.resume_ms:
             return True
         return tag.lead_since_ms <= allowed_ms + cfg.move_dwell_ms
+
+    def _weighed_again_ms(self, loc: Loc) -> int:
+        """When arbitration weighs a tag at `loc` again after its latest gap (`2 * tau` after
+        it came back: its evidence needs that long to count against the reads elsewhere)."""
+        return loc.resume_ms + 2 * self._cfg.arbitration_tau_ms
 
     def _moved_ts(self, ch: Challenger, home_last_ms: int) -> int:
         to = self._locs[ch.location]
