@@ -219,9 +219,9 @@ def settle_ready(
     next to neighbours observing all that while, when the runner-up is within `hysteresis_db`),
     heard within the last `arrive_settle_ms`
     (a tag held while its neighbour was out, and not heard since it came back, has left), not
-    silent *there* for longer than a tag still there stays unheard (99.9 % at the prior's read
-    rate: put down and picked up again; or a cross-read kept from the last round at its old
-    shelf, while it is heard where it went), and
+    silent for longer than a tag still there stays unheard (99.9 % at the prior's read rate:
+    put down and picked up again; where its only evidence is a cross-read kept from the last
+    round at the shelf it departed, silent there: `_heard_since`), and
     not next to an unobserved location (what it heard may be cross-reads of a tag on the
     antenna that is not inventorying)."""
     forget: list[str] = []
@@ -234,8 +234,8 @@ def settle_ready(
         ch, lead_db = settle_location(tag, now_ms, cfg)
         if ch is None or now_ms - tag.last_ts_ms > cfg.max_window_ms:
             forget.append(epc)
-        elif now_ms - ch.last_ms > _stale_after_ms(locs[ch.location], cfg, rounds_per_s):
-            continue  # unheard there for that long: what it heard there is stale (it left)
+        elif now_ms - _heard_since(tag, ch) > _stale_after_ms(locs[ch.location], cfg, rounds_per_s):
+            continue  # unheard for that long: what it heard is stale (it may have left)
         elif (
             tag.n_sum >= cfg.arrive_min_reads
             and not _near_unobserved(tag, locs, now_ms - cfg.arrive_settle_ms)
@@ -243,6 +243,13 @@ def settle_ready(
         ):
             settle.append((tag, ch))
     return forget, settle
+
+
+def _heard_since(tag: Tag, ch: Challenger) -> int:
+    """When the tentative tag was last heard, as evidence for settling it at `ch`: its latest
+    read anywhere, unless `ch` has not heard it since it became tentative (what it has is a
+    cross-read kept from the last round at the shelf it departed): then its last read there."""
+    return ch.last_ms if ch.last_ms < tag.first_ts_ms else tag.last_ts_ms
 
 
 def _stale_after_ms(loc: Loc, cfg: TrackerConfig, rounds_per_s: Callable[[Loc], float]) -> float:

@@ -188,3 +188,15 @@ def test_a_move_made_while_the_reader_was_down_is_dated_into_the_outage() -> Non
         (TagMoveKind.MOVE, A, A_NEXT),
     ]
     assert 60.0 <= moves[1][3] < 120.0
+
+
+def test_a_new_tag_whose_shelf_goes_dark_at_once_is_not_settled_next_door() -> None:
+    """The store opens: the tag is heard loud on A for a second, then A's antenna drops out of
+    r1's `ants` for 20 s while A_NEXT goes on cross-reading it. It is held (where it was heard
+    loudest is not observing), not settled next door on cross-reads, and arrives on A."""
+    site = Site()
+    for k in range(40):
+        a_on = k < 1 or k >= 21
+        home = [(EPC, 1, -45.0, 6)] if a_on else []
+        site.second(k, [*home, (EPC, 2, -55.0, 2)], [], r1_ants=(1, 2) if a_on else (2,))
+    assert [(kind, frm, to) for kind, frm, to, _ in site.moves()] == [(TagMoveKind.ARRIVE, None, A)]
