@@ -22,13 +22,13 @@ begins a run there, however faint). A tag whose home's antennas are out of `ants
 reporting: nothing will be replayed) moves to where it is heard loud for twice the settle time,
 if that place has no neighbour out (`_heard_far_away`). A replayed read from before the tag's
 latest movement (for a departed tag: before its last read where it was) is stale: where it
-was, not where it is; a departure found in a replayed batch
-is a move only if the tag was heard elsewhere by then (else a departure, and an arrival where it
-is heard later), and tentative tags first heard in a replayed queue settle at its event time.
-A tentative tag that fades is forgotten only if the store never knew it (else it is gone again,
-so its exit is still an exit). The window is per tag
-(`ingest.rfid_window`: independent misses and deep fades), arbitration between antennas is in
-`ingest.rfid_arbitration`, portal direction in `ingest.rfid_portal`.
+was, not where it is; a departure found in a replayed batch is a move only if the tag was heard
+elsewhere by then (else a departure, and an arrival where it is heard later), and tentative
+tags first heard in a replayed queue settle at its event time. A tentative tag that fades is
+forgotten only if the store never knew it (else it is gone again, so its exit is still an
+exit). The window is per tag (`ingest.rfid_window`: independent misses and deep fades),
+arbitration between antennas is in `ingest.rfid_arbitration`, portal direction in
+`ingest.rfid_portal`.
 
 Throughput: a read on the tag's confirmed location takes a short inline path; every other read, and
 every decision, takes the slow path (`no_contender` skips arbitration while no other location can
@@ -288,8 +288,7 @@ class TagTracker:
         home's gap if the run where it went began in that gap or in the first `2 * tau` after
         it, and home heard the tag no later than that (reads there since, then a whole window of
         silence: cross-reads of it where it went). Else its last read."""
-        allowed_ms = self._weighed_again_ms(home)
-        if 0 < home.gap_from_ms <= ch.since_ms <= allowed_ms and tag.last_ts_ms <= allowed_ms:
+        if self._run_began_in_gap(home, ch) and tag.last_ts_ms <= self._weighed_again_ms(home):
             return min(tag.last_ts_ms, home.gap_from_ms)
         return tag.last_ts_ms
 
@@ -358,12 +357,16 @@ class TagTracker:
         resumed (a tag moved next door is cross-read at home, faintly, once home is back)?"""
         here, cfg = tag.loc, self._cfg
         assert here is not None and tag.lead_since_ms is not None
-        allowed_ms = self._weighed_again_ms(here)
-        if not 0 < here.gap_from_ms <= ch.since_ms <= allowed_ms:
+        if not self._run_began_in_gap(here, ch):
             return False
         if tag.last_ts_ms < ch.since_ms <= here.resume_ms:
             return True
-        return tag.lead_since_ms <= allowed_ms + cfg.move_dwell_ms
+        return tag.lead_since_ms <= self._weighed_again_ms(here) + cfg.move_dwell_ms
+
+    def _run_began_in_gap(self, home: Loc, ch: Challenger) -> bool:
+        """Did the challenger's run begin in home's latest gap, or before arbitration weighs
+        the tag at home again after it?"""
+        return 0 < home.gap_from_ms <= ch.since_ms <= self._weighed_again_ms(home)
 
     def _weighed_again_ms(self, loc: Loc) -> int:
         """When arbitration weighs a tag at `loc` again after its latest gap (`2 * tau` after
