@@ -15,7 +15,9 @@ full fresh window; while a location's reads fall short of its learned rate (a sh
 `Loc.doubtful`) no departure is decided there. `device_offline` (a gateway's last will) only
 marks it unobservable: batches that continue its stream (a spool replaying the outage, t0 = the
 previous t1) are ordinary observation. A tag is not settled next to a location that is not
-observing (its reads may be cross-reads of a tag there), and one heard as soon as a location
+observing or, for a settle time, short of reads (its reads may be cross-reads of a tag there,
+its own antenna out or shadowed), nor on a settle time's reads far below the level of the tags
+confirmed there, and one heard as soon as a location
 comes back is dated into the gap (`ingest.rfid_moves`), and so is a move to a location that
 heard the tag from while its own could not (a read elsewhere while home is not hearing the tag
 begins a run there, however faint). A tag whose home's antennas are out of `ants` (its reader
@@ -161,6 +163,7 @@ class TagTracker:
         tau, need = cfg.arbitration_tau_ms, cfg.move_min_reads
         r_per_ms = dev.rounds_per_s / 1000.0
         touched: dict[str, Tag] = {}
+        portal_rows: list[portal.Row] = []
         # values are the contract's ints and floats (validated by the wire model): no casts here
         for e, a, r, ti, ni in zip(epc, ant, rssi, ts, n, strict=True):
             port_entry = ports.get(a)
@@ -169,7 +172,7 @@ class TagTracker:
             spec, loc = port_entry
             rv = RSSI_MISSING_DBM if r is None else r
             if spec.side is not None:
-                portal.read(self._traversals, dev, e, spec.side, loc.key, ni, rv, ti)
+                portal_rows.append((e, spec.side, loc.key, ni, rv, ti))
                 continue
             tag = tags.get(e)
             if tag is not None and tag.loc is loc:
@@ -199,6 +202,8 @@ class TagTracker:
             entry = tag.ev.get(loc.key) if tag.ev is not None else None
             if tag.lead_since_ms is not None or (entry is not None and entry[CNT] >= need):
                 touched[e] = tag
+        if portal_rows:
+            portal.read_batch(self._traversals, dev, portal_rows)
         return list(touched.values())
 
     # ------------------------------------------------------------------ decisions

@@ -32,6 +32,10 @@ _TR_FIELDS = (
     "dbm_out",
     "dbm_n_in",
     "dbm_n_out",
+    "batches_in",  # these four are missing from snapshots written before them (0: not judged)
+    "batches_out",
+    "shaded_in",
+    "shaded_out",
 )
 
 
@@ -62,6 +66,7 @@ def dump(
                 sorted(v.neighbours),
                 [v.recent_reads, v.recent_expected, v.rate_evidence, v.long_reads, v.long_expected],
                 [v.raw_rounds, v.reads_total, [list(e) for e in v.trail], v.shadow_ms],
+                dict(sorted(v.near_hits.items())),
             ]
             for k, v in locs.items()
         },
@@ -150,6 +155,8 @@ def _load_locations(raw: Mapping[str, Any], tags: dict[str, Tag], locs: Mapping[
             loc.raw_rounds, loc.reads_total = float(gap[4][0]), float(gap[4][1])
             loc.trail.extend((float(c), float(r), float(n)) for c, r, n in gap[4][2])
             loc.shadow_ms = int(gap[4][3])
+        if len(gap) > 5:  # older snapshots count the cross-reads towards neighbours afresh
+            loc.near_hits = {k: int(n) for k, n in gap[5].items() if k in locs}
         for epc in order:
             if epc in tags and tags[epc].loc is loc:
                 loc.present[epc] = tags[epc]

@@ -200,3 +200,32 @@ def test_a_new_tag_whose_shelf_goes_dark_at_once_is_not_settled_next_door() -> N
         home = [(EPC, 1, -45.0, 6)] if a_on else []
         site.second(k, [*home, (EPC, 2, -55.0, 2)], [], r1_ants=(1, 2) if a_on else (2,))
     assert [(kind, frm, to) for kind, frm, to, _ in site.moves()] == [(TagMoveKind.ARRIVE, None, A)]
+
+
+def test_a_tag_carried_across_the_store_in_a_second_does_not_make_neighbours() -> None:
+    """OTHER is carried from A to B (another reader's shelf) and heard on B a second after its
+    last read on A: one such read does not make A and B neighbours. So when A's antenna drops
+    out later, EPC moved from A_NEXT to B is moved at once: B has no neighbour that is out whose
+    tag it might be cross-reading (with A taken for one, the move waited for A's return)."""
+    site = Site()
+    for k in range(30):
+        cross = [(EPC, 1, -65.0, 1), (OTHER, 2, -65.0, 1)] if k % 5 == 0 else []
+        site.second(k, [(OTHER, 1, -50.0, 3), (EPC, 2, -50.0, 3), *cross], [])
+    for k in range(30, 60):
+        site.second(k, [(EPC, 2, -50.0, 3)], [(OTHER, 1, -50.0, 3)])
+    for k in range(60, 70):
+        site.second(k, [(EPC, 2, -50.0, 3)], [(OTHER, 1, -50.0, 3)], r1_ants=(2,))
+    for k in range(70, 90):
+        site.second(k, [], [(OTHER, 1, -50.0, 3), (EPC, 1, -50.0, 3)], r1_ants=(2,))
+    assert [(kind, frm, to) for kind, frm, to, _ in site.moves(OTHER)] == [
+        (TagMoveKind.ARRIVE, None, A),
+        (TagMoveKind.MOVE, A, B),
+    ]
+    mine = [m for m in site.out if m.epc == EPC]
+    assert [(m.kind, m.from_location, m.to_location) for m in mine] == [
+        (TagMoveKind.ARRIVE, None, A_NEXT),
+        (TagMoveKind.MOVE, A_NEXT, B),
+    ]
+    assert mine[1].ts_ms == T0 + 70_500
+    detected = mine[1].evidence["detected_ms"]
+    assert isinstance(detected, int) and detected <= T0 + 75_000
