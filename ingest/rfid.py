@@ -15,10 +15,10 @@ full fresh window; while a location's reads fall short of its learned rate (a sh
 `Loc.doubtful`) no departure is decided there. `device_offline` (a gateway's last will) only
 marks it unobservable: batches that continue its stream (a spool replaying the outage, t0 = the
 previous t1) are ordinary observation. A tag is not settled next to a location that is not
-observing or, for a settle time, short of reads (its reads may be cross-reads of a tag there,
-its own antenna out or shadowed), nor on a settle time's reads far below the level of the tags
-confirmed there, and one heard as soon as a location
-comes back is dated into the gap (`ingest.rfid_moves`), and so is a move to a location that
+observing or, for a settle time, short of reads (its reads may be cross-reads of a tag
+there, its own antenna out or shadowed), nor on a settle time's reads far below the level of
+the tags confirmed there, and one heard as soon as a location comes back is dated into the gap
+(`ingest.rfid_moves`), and so is a move to a location that
 heard the tag from while its own could not (a read elsewhere while home is not hearing the tag
 begins a run there, however faint). A tag whose home's antennas are out of `ants` (its reader
 reporting: nothing will be replayed) moves to where it is heard loud for twice the settle time,
