@@ -253,14 +253,16 @@ def settle_ready(
         ch, lead_db = settle_location(tag, now_ms, cfg)
         if ch is None or now_ms - tag.last_ts_ms > cfg.max_window_ms:
             forget.append(epc)
-        elif now_ms - _heard_since(tag, ch) > _stale_after_ms(locs[ch.location], cfg, rounds_per_s):
+            continue
+        at, fresh_ms = locs[ch.location], now_ms - cfg.arrive_settle_ms
+        if now_ms - _heard_since(tag, ch) > _stale_after_ms(at, cfg, rounds_per_s):
             continue  # unheard for that long: what it heard is stale (it may have left)
-        elif (
+        if (
             tag.n_sum >= cfg.arrive_min_reads
-            and not _near_unobserved(tag, locs, now_ms - cfg.arrive_settle_ms)
-            and not _next_to_shadow(locs[ch.location], locs, now_ms - cfg.arrive_settle_ms)
+            and not _near_unobserved(tag, locs, fresh_ms)
+            and not _next_to_shadow(at, locs, fresh_ms)
             and (
-                (lead_db >= cfg.hysteresis_db and not _quiet_there(ch, locs[ch.location]))
+                (lead_db >= cfg.hysteresis_db and not _quiet_there(ch, at))
                 or _long_heard(tag, locs, now_ms, cfg)
             )
         ):

@@ -12,8 +12,8 @@ shadowing its antenna, say; a tag in a zone is read by that zone's antenna about
 the other's in the other zone): that is one side too, and so is a side heard only in batches
 that heard the tag louder on the other side (the tag was in the other's zone each time: seeds
 223 and 224 of the accuracy bench, new tags walking in past a shadowed inside antenna, were told
-exiting by the inside's cross-reads). The order of the centroids overrules
-that history only when it is clear: centroids at least `_MIN_GAP_MS` apart, each side
+exiting by the inside's cross-reads). The order of the centroids overrules that history only
+when it is clear: centroids at least `_MIN_GAP_MS` apart, each side
 heard at least twice, and the gap at least `_OVERRULE_Z` standard errors (each side's weighted
 spread of read times plus the batch's time resolution, over its effective number of reads: a
 few loud reads weigh as few). At a read probability of 0.3 a walking tag gives each side a
@@ -151,7 +151,7 @@ def read_batch(traversals: Traversals, dev: Device, rows: list[Row]) -> None:
     the other side heard the tag louder in the same batch (the tag was in the other's zone)."""
     loudest: dict[tuple[str, str, PortalSide], float] = {}
     for e, side, key, n, rssi_dbm, ts_ms in rows:
-        read(traversals, dev, e, side, key, n, rssi_dbm, ts_ms)
+        _read(traversals, dev, e, side, key, n, rssi_dbm, ts_ms)
         k = (e, key, side)
         loudest[k] = max(rssi_dbm, loudest.get(k, rssi_dbm))
     for (e, key, side), dbm in loudest.items():
@@ -161,7 +161,7 @@ def read_batch(traversals: Traversals, dev: Device, rows: list[Row]) -> None:
             tr.note_batch(side, shaded=other is not None and dbm < other)
 
 
-def read(
+def _read(
     traversals: Traversals,
     dev: Device,
     epc: str,

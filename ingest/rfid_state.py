@@ -83,7 +83,7 @@ class Loc:
         self.shadow_ms = 0  # end of the latest batch judged shadowed or doubtful (0: never)
         self.live_ports: set[tuple[str, int]] = set()  # antennas in their device's latest `ants`
         self.neighbours: set[str] = set()  # locations that cross-read its tags, or it theirs
-        self.near_hits: dict[str, int] = {}  # cross-reads seen so far with those not yet that
+        self.near_hits: dict[str, int] = {}  # cross-reads towards places not yet neighbours
         # per batch (clock, raw_rounds, reads_total) as far back as the longest window, and
         # the running totals: observed rounds before any shadow slowed them, confirmed-tag
         # reads (see `ingest.rfid_shadow`)
