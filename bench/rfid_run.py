@@ -5,6 +5,8 @@ Shared by the accuracy runs (`bench/rfid_accuracy.py`) and the static-shelf soak
 shelf reader, the portal's second half, then `expire` at the second's end. Outage runs add one
 gateway outage of `reader-1` (`GATEWAY_OUTAGE_MS`): `device_offline` at its start, its batches
 held and replayed in order (20 % of neighbouring pairs swapped) when the gateway is back.
+A tag taken or put down during a batch is read only in the rounds it is there (`Run.stays`):
+reads stop the moment it leaves, not at the batch's end or its start.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Protocol
 
 from rfid_scenario import INSIDE_KEY, OUTSIDE_KEY, PORTAL, World, build_world
 
-from firmware_sim.devices.rfid_reader import ReaderDevice, ReaderFrame
+from firmware_sim.devices.rfid_reader import ReaderDevice, ReaderFrame, Stay
 from ingest.rfid import AntennaSpec, PortalSide, TagMovement
 
 WARMUP_MS = 120_000
@@ -115,9 +117,10 @@ class Run:
         self.gw_dev = "reader-1"
         self.queue: list[ReaderFrame] = []
 
-    def apply_changes(self, until_ms: int) -> None:
+    def apply_changes(self, before_ms: int) -> None:
+        """Where every tag is as time `before_ms` begins (the changes before it applied)."""
         ch = self.w.changes
-        while self.next_change < len(ch) and ch[self.next_change][0] <= until_ms:
+        while self.next_change < len(ch) and ch[self.next_change][0] < before_ms:
             _, epc, key = ch[self.next_change]
             self.next_change += 1
             old = self.where.get(epc)
@@ -127,9 +130,33 @@ class Run:
                 self.at[self.dev_of_key[key]][epc] = key
             self.where[epc] = key
 
+    def stays(self, dev: str, t0: int, t1: int) -> tuple[dict[str, str], list[Stay]]:
+        """`dev`'s tags during [t0, t1): those there all through it, and the stays of those put
+        down or taken away during it (a tag stops being read the moment it is taken, not at the
+        batch's end)."""
+        ch, dev_of_key = self.w.changes, self.dev_of_key
+        moving: dict[str, tuple[str | None, float]] = {}
+        stays: list[Stay] = []
+        i = self.next_change
+        while i < len(ch) and ch[i][0] < t1:
+            ts, epc, key = ch[i]
+            i += 1
+            old, since = moving.get(epc, (self.where.get(epc), float(t0)))
+            if old is not None and dev_of_key[old] == dev and since < ts:
+                stays.append(Stay(epc, old, since, float(ts)))
+            moving[epc] = (key, float(ts))
+        for epc, (key, since) in moving.items():
+            if key is not None and dev_of_key[key] == dev:
+                stays.append(Stay(epc, key, since, float(t1)))
+        at = self.at[dev]
+        if any(e in at for e in moving):
+            at = {e: k for e, k in at.items() if e not in moving}
+        return at, stays
+
     def step(self, dev: str, t0: int, t1: int, now: int) -> None:
-        self.apply_changes((t0 + t1) // 2)
-        frame = self.readers[dev].frame(t0, t1, self.at[dev])
+        self.apply_changes(t0)
+        whole, stays = self.stays(dev, t0, t1)
+        frame = self.readers[dev].frame(t0, t1, whole, stays)
         self.note_dark(dev, t0, t1, frame)
         if frame is None:
             return

@@ -76,6 +76,49 @@ class _Episodes:
             until[start] = begin + rng.exponential(self.mean_ms, k)
 
 
+@dataclass(frozen=True, slots=True)
+class Stay:
+    """A tag at location `key` for part of a batch: the rounds in [from_ms, until_ms)."""
+
+    epc: str
+    key: str
+    from_ms: float
+    until_ms: float
+
+
+def _there(n_whole: int, part: Sequence[Stay], at_ms: FloatArray) -> FloatArray:
+    """(rows x rounds) 1.0 where the row's tag is there: `n_whole` whole-batch rows, then the
+    stays' rows."""
+    lo = np.concatenate([np.full(n_whole, -np.inf), [s.from_ms for s in part]])
+    hi = np.concatenate([np.full(n_whole, np.inf), [s.until_ms for s in part]])
+    there = (lo[:, None] <= at_ms[None, :]) & (at_ms[None, :] < hi[:, None])
+    return there.astype(np.float64)
+
+
+def _merged(frame: ReaderFrame) -> ReaderFrame:
+    """One row per (epc, antenna), as a reader reports: a tag moved within a batch between two
+    antennas of one reader is read on the second both as a cross-read and at home (n summed,
+    the peak RSSI, the latest ts)."""
+    rows: dict[tuple[str, int], int] = {}
+    epc: list[str] = []
+    ant: list[int] = []
+    rssi: list[float] = []
+    ts: list[int] = []
+    n: list[int] = []
+    for e, a, r, t, k in zip(frame.epc, frame.ant, frame.rssi, frame.ts, frame.n, strict=True):
+        i = rows.get((e, a))
+        if i is None:
+            rows[(e, a)] = len(epc)
+            epc.append(e)
+            ant.append(a)
+            rssi.append(r)
+            ts.append(t)
+            n.append(k)
+        else:
+            rssi[i], ts[i], n[i] = max(rssi[i], r), max(ts[i], t), n[i] + k
+    return ReaderFrame(frame.t0_ms, frame.t1_ms, frame.ants, epc, ant, rssi, ts, n)
+
+
 def _active(since: FloatArray, until: FloatArray, at_ms: FloatArray) -> npt.NDArray[np.bool_]:
     """(items x times): is each item's episode running at each time."""
     return (since[:, None] <= at_ms[None, :]) & (at_ms[None, :] < until[:, None])
@@ -170,7 +213,7 @@ class ReaderDevice:
     # ------------------------------------------------------------------ tags
     def _indices(self, epcs: Sequence[str]) -> IntArray:
         index = self._tag_index
-        new = [e for e in epcs if e not in index]
+        new = list(dict.fromkeys(e for e in epcs if e not in index))
         if new:
             self._add_tags(new)
         return np.fromiter((index[e] for e in epcs), dtype=np.int64, count=len(epcs))
@@ -189,11 +232,19 @@ class ReaderDevice:
         self._faded = (np.concatenate([since, np.zeros(k)]), np.concatenate([until, np.zeros(k)]))
 
     # ------------------------------------------------------------------ frames
-    def frame(self, t0_ms: int, t1_ms: int, tags_at: Mapping[str, str]) -> ReaderFrame | None:
+    def frame(
+        self,
+        t0_ms: int,
+        t1_ms: int,
+        tags_at: Mapping[str, str],
+        stays: Sequence[Stay] = (),
+    ) -> ReaderFrame | None:
         """The batch for [t0_ms, t1_ms) given where each tag is; None while the reader is down.
 
-        Reads are drawn round by round (fades and occlusions are evaluated at each round's time),
-        so the same channel gives the same reads whatever the batch length."""
+        `tags_at`: tags there all through the batch; `stays`: tags there for part of it (put
+        down or taken away during it: only the rounds of their stay can read them). Reads are
+        drawn round by round (fades and occlusions are evaluated at each round's time), so the
+        same channel gives the same reads whatever the batch length."""
         if t1_ms <= t0_ms:
             raise ValueError("t1_ms must be after t0_ms")
         dur = t1_ms - t0_ms
@@ -207,22 +258,26 @@ class ReaderDevice:
         ants = [p for p, ok in zip(self._ports, live, strict=True) if ok]
         port_of = self._port_of_key
         seen = [(e, k) for e, k in tags_at.items() if k in port_of]
-        if not seen:
+        part = [s for s in stays if s.key in port_of and s.from_ms < s.until_ms]
+        if not seen and not part:
             return ReaderFrame(t0_ms, t1_ms, ants, [], [], [], [], [])
-        idx = self._indices([e for e, _ in seen])
+        idx = self._indices([e for e, _ in seen] + [s.epc for s in part])
         self._tag_fade.step(*self._faded, t0_ms, dur, rng)
         at_ms = self._round_times(t0_ms, t1_ms)
         rounds = at_ms.size
         if rounds == 0:
             return ReaderFrame(t0_ms, t1_ms, ants, [], [], [], [], [])
-        keys = [k for _, k in seen]
+        keys = [k for _, k in seen] + [s.key for s in part]
         slots = np.fromiter((self._slot_of_port[port_of[k]] for k in keys), np.int64, len(keys))
         faded = _active(self._faded[0][idx], self._faded[1][idx], at_ms)
         p_tag: FloatArray = self._p[idx][:, None] * np.where(faded, 0.1, 1.0)
+        if part:
+            p_tag = p_tag * _there(len(seen), part, at_ms)
         p_eff = p_tag * self._occlusion_factor(slots, at_ms)
         primary = self._reads(idx, slots, p_eff, np.zeros(len(idx)), live)
         cross = self._cross_reads(idx, keys, p_tag, live, at_ms)
-        return self._assemble(t0_ms, t1_ms, ants, at_ms, primary, cross)
+        frame = self._assemble(t0_ms, t1_ms, ants, at_ms, primary, cross)
+        return _merged(frame) if part else frame
 
     def _round_times(self, t0_ms: int, t1_ms: int) -> FloatArray:
         """Times of the inventory rounds in [t0_ms, t1_ms): a steady cadence with its own phase,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from firmware_sim.devices.rfid_reader import ReaderDevice, ReaderFrame
+from firmware_sim.devices.rfid_reader import ReaderDevice, ReaderFrame, Stay
 
 ANTENNAS = {1: "a", 2: "b"}
 TAGS = {f"3034{i:020X}": "a" for i in range(200)}
@@ -100,3 +100,50 @@ def test_rounds_keep_a_steady_cadence_across_batches() -> None:
         counts.append(f.n[f.epc.index(epc)])
     assert set(counts) <= {2, 3}
     assert sum(counts) == 40
+
+
+def _steady(**kw: object) -> ReaderDevice:
+    """Read every round, no fades or occlusions: what a stay allows is all that limits reads."""
+    return _reader(
+        read_prob=(1.0, 1.0),
+        rounds_per_s=10.0,
+        tag_fade_rate_per_h=0.0,
+        burst_fade_rate_per_h=0.0,
+        **kw,
+    )
+
+
+def test_a_tag_put_down_during_a_batch_is_read_only_from_then() -> None:
+    epc = next(iter(TAGS))
+    frame = _steady(cross_read_rate=0.0).frame(0, 1000, {}, [Stay(epc, "a", 620.0, 1000.0)])
+    assert frame is not None and frame.epc == [epc] and frame.ant == [1]
+    assert frame.n[0] in (3, 4)  # a round every 100 ms (its phase drawn): 380 ms of them
+    assert frame.ts[0] >= 880
+
+
+def test_a_tag_taken_during_a_batch_is_not_read_after_it_was_taken() -> None:
+    epc = next(iter(TAGS))
+    reader = _steady(cross_read_rate=0.0)
+    frame = reader.frame(0, 1000, {}, [Stay(epc, "a", 0.0, 250.0)])
+    assert frame is not None and frame.n[0] in (2, 3) and 150 <= frame.ts[0] < 250
+    later = reader.frame(1000, 2000, {})
+    assert later is not None and later.epc == []
+
+
+def test_a_tag_moved_within_a_batch_between_two_antennas_has_one_row_per_antenna() -> None:
+    epc = next(iter(TAGS))
+    reader = _steady(cross_read_rate=1.0)  # cross-read in every round next door, too
+    stays = [Stay(epc, "a", 0.0, 500.0), Stay(epc, "b", 500.0, 1000.0)]
+    frame = reader.frame(0, 1000, {}, stays)
+    assert frame is not None
+    rows = list(zip(frame.epc, frame.ant, strict=True))
+    assert sorted(rows) == [(epc, 1), (epc, 2)]
+    # 5 rounds at home on each antenna, and cross-reads from next door in the other 5
+    assert all(5 <= n <= 10 for n in frame.n) and sum(frame.n) > 10
+
+
+def test_no_stays_draws_the_same_frames_as_before_stays_existed() -> None:
+    plain = _frames(_reader(), 5)
+    reader = _reader()
+    with_empty = [reader.frame(k * 1000, (k + 1) * 1000, TAGS, []) for k in range(5)]
+    assert plain == with_empty
