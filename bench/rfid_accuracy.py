@@ -57,9 +57,11 @@ from rfid_run import (
     Run,
     StoreSize,
     Tracker,
+    add_tracker_option,
     antenna_specs,
     make_readers,
     store_world,
+    tracker_from_args,
 )
 from rfid_scoring import Score, score
 from rfid_soak import SOAK_FULL, SOAK_QUICK, SoakResult, SoakSize, soak
@@ -86,11 +88,12 @@ def run_config(
     seed: int,
     rps: float,
     batch_ms: int = 1000,
+    cfg: TrackerConfig | None = None,
 ) -> tuple[list[Score], Run]:
     world = store_world(size, seed)
     specs = antenna_specs(world)
     trackers: list[Tracker] = [
-        TagTracker(TrackerConfig(), specs),
+        TagTracker(cfg or TrackerConfig(), specs),
         FixedWindowTracker(1000, specs),
         FixedWindowTracker(10_000, specs),
     ]
@@ -101,12 +104,15 @@ def run_config(
 
 
 def reads_per_second(
-    frames: list[tuple[str, ReaderFrame]], specs: list[AntennaSpec], repeat: int = 3
+    frames: list[tuple[str, ReaderFrame]],
+    specs: list[AntennaSpec],
+    repeat: int = 3,
+    cfg: TrackerConfig | None = None,
 ) -> float:
     best = 0.0
     rows = sum(len(f.epc) for _, f in frames)
     for _ in range(repeat):
-        tracker = TagTracker(TrackerConfig(), specs)
+        tracker = TagTracker(cfg or TrackerConfig(), specs)
         t = time.process_time()
         for dev, f in frames:
             tracker.observe(dev, f.t0_ms, f.t1_ms, f.ants, f.epc, f.ant, f.rssi, f.ts, f.n)
@@ -143,13 +149,15 @@ def memory_per_tag(n_tags: int) -> tuple[float, int]:
     return used / max(live, 1), live
 
 
-def print_soak(size: SoakSize, seed: int, rps: float, batch_ms: int) -> None:
+def print_soak(
+    size: SoakSize, seed: int, rps: float, batch_ms: int, cfg: TrackerConfig | None = None
+) -> None:
     """The static-shelf soak at each read probability, 10 % cross-reads, outages on."""
     started = time.perf_counter()
     total_h, total_false = 0.0, 0
     print(f"static-shelf soak: {size}, 10% cross-reads, outages on, {rps:g} rounds/s")
     for p in (0.3, 0.6, 0.9):
-        r = soak(size, p, 0.1, True, seed, rps, batch_ms)
+        r = soak(size, p, 0.1, True, seed, rps, batch_ms, cfg)
         total_h, total_false = total_h + r.tag_hours, total_false + r.false_moves
         print(
             f"  p={p:.1f}: {r.tag_hours:,.0f} tag-hours, {r.false_moves} false movements"
@@ -201,7 +209,9 @@ def main(argv: list[str] | None = None) -> dict[tuple[float, float, bool], list[
         default=None,
         help="seeds per configuration in the false-movement sweep (default 9, quick 2; 0: skip)",
     )
+    add_tracker_option(ap, " (shelfsense's tracker; the baselines do not change)")
     args = ap.parse_args(argv)
+    cfg = tracker_from_args(ap, args.tracker)
     size = QUICK if args.quick else FULL
     started = time.perf_counter()
     print(
@@ -209,6 +219,7 @@ def main(argv: list[str] | None = None) -> dict[tuple[float, float, bool], list[
         f" {size.duration_s} s store time, {args.rounds_per_s:g} rounds/s per antenna,"
         f" {args.batch_ms} ms batches"
         f" (portal {2 * args.rounds_per_s:g}), seed {args.seed}"
+        + (f"; tracker: {', '.join(args.tracker)}" if args.tracker else "")
     )
     print(HEADER)
     results: dict[tuple[float, float, bool], list[Score]] = {}
@@ -217,7 +228,7 @@ def main(argv: list[str] | None = None) -> dict[tuple[float, float, bool], list[
         for cross in (0.0, 0.1, 0.3):
             for outage in (False, True):
                 scores, run = run_config(
-                    size, p, cross, outage, args.seed, args.rounds_per_s, args.batch_ms
+                    size, p, cross, outage, args.seed, args.rounds_per_s, args.batch_ms, cfg
                 )
                 results[(p, cross, outage)] = scores
                 if (p, cross, outage) == (0.6, 0.1, False):
@@ -227,7 +238,7 @@ def main(argv: list[str] | None = None) -> dict[tuple[float, float, bool], list[
                     print(fmt_row(label, name, s), flush=True)
     slow = SLOW_READER_RPS
     if args.rounds_per_s != slow:
-        scores, _ = run_config(size, 0.6, 0.1, False, args.seed, slow, args.batch_ms)
+        scores, _ = run_config(size, 0.6, 0.1, False, args.seed, slow, args.batch_ms, cfg)
         for name, sc in zip(NAMES, scores, strict=True):
             print(fmt_row(f"0.6 / 10% / off @{slow:g}/s", name, sc), flush=True)
     print(f"accuracy runs: {time.perf_counter() - started:.0f} s")
@@ -235,15 +246,14 @@ def main(argv: list[str] | None = None) -> dict[tuple[float, float, bool], list[
     if n_seeds > 0:
         swept = time.perf_counter()
         seeds = list(range(args.seed + 1, args.seed + 1 + n_seeds))
-        print_sweep(size, seeds, args.rounds_per_s, args.batch_ms)
+        print_sweep(size, seeds, args.rounds_per_s, args.batch_ms, cfg=cfg)
         print(f"sweep: {time.perf_counter() - swept:.0f} s")
     if not args.no_soak:
-        print_soak(
-            SOAK_QUICK if args.quick else SOAK_FULL, args.seed, args.rounds_per_s, args.batch_ms
-        )
+        soak_size = SOAK_QUICK if args.quick else SOAK_FULL
+        print_soak(soak_size, args.seed, args.rounds_per_s, args.batch_ms, cfg)
     if not args.no_perf and sample is not None:
         specs = antenna_specs(sample.w)
-        rps = reads_per_second(sample.frames, specs)
+        rps = reads_per_second(sample.frames, specs, cfg=cfg)
         rows = sum(len(f.epc) for _, f in sample.frames)
         reads = sum(sum(f.n) for _, f in sample.frames)
         print(

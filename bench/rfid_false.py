@@ -1,6 +1,7 @@
 """Catalogue of the RFID tracker's false movements: each one, with what truly happened around it.
 
     .venv/bin/python bench/rfid_false.py --seeds 35-52 [--configs 0.3/10/on,0.6/0/on] [--quick]
+        [--tracker fade_rate_per_h=0 ...]
 
 The sweep (`bench/rfid_sweep.py`) counts false movements; this prints them, one block each, so a
 failure kind can be named before it is fixed: the movement (kind, shelves, time and when it was
@@ -22,23 +23,26 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from rfid_accuracy import FULL, QUICK
-from rfid_run import WARMUP_MS, Run, StoreSize, antenna_specs, make_readers, store_world
+from rfid_run import WARMUP_MS, StoreSize, add_tracker_option, tracked_run, tracker_from_args
 from rfid_scenario import World
 from rfid_scoring import INVENTED_SPAN_MS, score
-from rfid_sweep import CONFIGS, Config
+from rfid_sweep import Config, parse_configs, parse_seeds
 
 from firmware_sim.devices.rfid_reader import ReaderDevice
-from ingest.rfid import TagMovement, TagTracker, TrackerConfig
+from ingest.rfid import TagMovement, TrackerConfig
 
 
-def catalogue(size: StoreSize, config: Config, seed: int, rps: float, batch_ms: int) -> str:
+def catalogue(
+    size: StoreSize,
+    config: Config,
+    seed: int,
+    rps: float,
+    batch_ms: int,
+    cfg: TrackerConfig | None = None,
+) -> str:
     """The false movements of one store run, one text block each ('' when there are none)."""
-    p, cross, outage = config
-    world = store_world(size, seed)
-    readers = make_readers(world, p, cross, outage, seed, rps)
-    tracker = TagTracker(TrackerConfig(), antenna_specs(world))
-    run = Run(world, readers, [tracker], outage, seed, batch_ms)
-    run.run()
+    run = tracked_run(size, config, seed, rps, batch_ms, cfg)
+    world, readers = run.w, run.readers
     found = score(world, run.emitted[0], WARMUP_MS, run.dark).false
     emitted_at = {id(m): at for m, at in run.emitted[0]}
     head = f"== {label(config)} seed {seed}: "
@@ -103,21 +107,6 @@ def label(config: Config) -> str:
     return f"{p:.1f} / {int(100 * cross)}% / {'on' if outage else 'off'}"
 
 
-def _parse_configs(text: str | None) -> list[Config]:
-    if not text:
-        return list(CONFIGS)
-    out: list[Config] = []
-    for item in text.split(","):
-        p, cross, outage = item.split("/")
-        out.append((float(p), int(cross) / 100.0, outage == "on"))
-    return out
-
-
-def _parse_seeds(text: str) -> list[int]:
-    lo, _, hi = text.partition("-")
-    return list(range(int(lo), int(hi or lo) + 1))
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", default="35-52", help="a seed or a range, e.g. 35-52")
@@ -125,12 +114,15 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--rounds-per-s", type=float, default=10.0)
     ap.add_argument("--batch-ms", type=int, default=500)
+    add_tracker_option(ap)
     args = ap.parse_args()
+    cfg = tracker_from_args(ap, args.tracker)
     size = QUICK if args.quick else FULL
-    jobs = [(c, s) for c in _parse_configs(args.configs) for s in _parse_seeds(args.seeds)]
+    jobs = [(c, s) for c in parse_configs(args.configs) for s in parse_seeds(args.seeds)]
     with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         futures = [
-            pool.submit(catalogue, size, c, s, args.rounds_per_s, args.batch_ms) for c, s in jobs
+            pool.submit(catalogue, size, c, s, args.rounds_per_s, args.batch_ms, cfg)
+            for c, s in jobs
         ]
         total = 0
         for f in futures:

@@ -11,18 +11,57 @@ reads stop the moment it leaves, not at the batch's end or its start.
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from rfid_scenario import INSIDE_KEY, OUTSIDE_KEY, PORTAL, World, build_world
 
 from firmware_sim.devices.rfid_reader import ReaderDevice, ReaderFrame, Stay
-from ingest.rfid import AntennaSpec, PortalSide, TagMovement
+from ingest.rfid import AntennaSpec, PortalSide, TagMovement, TagTracker, TrackerConfig
 
 WARMUP_MS = 120_000
 GATEWAY_OUTAGE_MS = (900_000, 180_000)  # (start after t0, length) in outage-on runs
+
+
+def tracker_config(options: Sequence[str] = ()) -> TrackerConfig:
+    """shelfsense's tracker configuration with KEY=VALUE overrides (the benches' `--tracker`
+    option, e.g. `fade_rate_per_h=0`): KEY a `TrackerConfig` field, VALUE parsed as its
+    default's type (`none` for an optional one). Raises ValueError on an unknown or bad one."""
+    fields = {f.name: f.default for f in dataclasses.fields(TrackerConfig)}
+    changes: dict[str, Any] = {}  # float, int or None, as the field
+    for option in options:
+        key, sep, text = option.partition("=")
+        if not sep or key not in fields:
+            known = ", ".join(sorted(fields))
+            raise ValueError(f"tracker option {option!r}: expected KEY=VALUE, KEY one of {known}")
+        try:
+            changes[key] = (
+                None if text == "none" else int(text) if type(fields[key]) is int else float(text)
+            )
+        except ValueError:
+            kind = "an integer" if type(fields[key]) is int else "a number"
+            raise ValueError(f"tracker option {option!r}: {text!r} is not {kind}") from None
+    return dataclasses.replace(TrackerConfig(), **changes)
+
+
+def add_tracker_option(ap: argparse.ArgumentParser, note: str = "") -> None:
+    """The benches' `--tracker KEY=VALUE` option (repeatable; see `tracker_config`)."""
+    ap.add_argument(
+        "--tracker", action="append", default=[], metavar="KEY=VALUE",
+        help=f"override a TrackerConfig field (repeatable), e.g. fade_rate_per_h=0{note}",
+    )  # fmt: skip
+
+
+def tracker_from_args(ap: argparse.ArgumentParser, options: list[str]) -> TrackerConfig:
+    """`tracker_config(options)`, a bad option ending the program with its message."""
+    try:
+        return tracker_config(options)
+    except ValueError as e:
+        ap.error(str(e))
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,3 +267,22 @@ class Run:
 def _offline(tracker: Tracker, device: str, ts_ms: int) -> list[TagMovement]:
     tracker.device_offline(device, ts_ms)
     return []
+
+
+def tracked_run(
+    size: StoreSize,
+    config: tuple[float, float, bool],
+    seed: int,
+    rps: float,
+    batch_ms: int,
+    cfg: TrackerConfig | None = None,
+) -> Run:
+    """One store run (read probability, cross-read rate, outages) of shelfsense's tracker alone
+    (`cfg`: its configuration, default `TrackerConfig()`), as the sweep and the catalogue run it."""
+    p, cross, outage = config
+    world = store_world(size, seed)
+    readers = make_readers(world, p, cross, outage, seed, rps)
+    tracker = TagTracker(cfg or TrackerConfig(), antenna_specs(world))
+    run = Run(world, readers, [tracker], outage, seed, batch_ms)
+    run.run()
+    return run

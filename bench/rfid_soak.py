@@ -80,9 +80,10 @@ def soak(
     seed: int,
     rps: float,
     batch_ms: int = 1000,
+    cfg: TrackerConfig | None = None,
 ) -> SoakResult:
     world = static_world(size)
-    tracker: Tracker = TagTracker(TrackerConfig(), antenna_specs(world))
+    tracker: Tracker = TagTracker(cfg or TrackerConfig(), antenna_specs(world))
     readers = make_readers(world, p, cross, outage, seed, rps)
     run = Run(world, readers, [tracker], outage, seed, batch_ms)
     run.run()

@@ -6,8 +6,9 @@ from support.benches import load_bench
 
 load_bench("rfid_false")  # bench/ on sys.path, as when the bench runs
 
-from rfid_false import _block, _parse_configs, _parse_seeds  # noqa: E402
+from rfid_false import _block  # noqa: E402
 from rfid_scenario import Truth, World  # noqa: E402
+from rfid_sweep import parse_configs, parse_seeds  # noqa: E402
 
 from firmware_sim.devices.rfid_reader import ReaderDevice  # noqa: E402
 from ingest.rfid import TagMoveKind, TagMovement  # noqa: E402
@@ -38,7 +39,7 @@ def test_a_block_names_the_movement_the_truth_around_it_and_the_outages() -> Non
 
 
 def test_seeds_and_configurations_parse() -> None:
-    assert _parse_seeds("35-37") == [35, 36, 37]
-    assert _parse_seeds("40") == [40]
-    assert _parse_configs("0.3/10/on,0.9/0/off") == [(0.3, 0.1, True), (0.9, 0.0, False)]
-    assert len(_parse_configs(None)) == 18
+    assert parse_seeds("35-37") == [35, 36, 37]
+    assert parse_seeds("40") == [40]
+    assert parse_configs("0.3/10/on,0.9/0/off") == [(0.3, 0.1, True), (0.9, 0.0, False)]
+    assert len(parse_configs(None)) == 18

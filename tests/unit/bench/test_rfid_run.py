@@ -39,3 +39,27 @@ def test_a_tag_is_read_only_in_the_rounds_it_is_there() -> None:
             mid_batch += any(frame.t0_ms < s[1] < frame.t1_ms for s in there)
     assert reads > 10_000
     assert mid_batch > 0  # tags taken within a batch were read in it, before they were taken
+
+
+def test_tracker_options_override_the_configuration() -> None:
+    run_mod = load_bench("rfid_run")
+    cfg = run_mod.tracker_config(["fade_rate_per_h=0", "min_window_ms=3000", "rounds_per_s=none"])
+    assert (cfg.fade_rate_per_h, cfg.min_window_ms, cfg.rounds_per_s) == (0.0, 3000, None)
+    assert isinstance(cfg.min_window_ms, int)
+    assert run_mod.tracker_config([]) == run_mod.TrackerConfig()
+
+
+def test_bad_tracker_options_are_refused_by_name() -> None:
+    import pytest
+
+    from ingest.rfid_types import RfidConfigError
+
+    run_mod = load_bench("rfid_run")
+    with pytest.raises(ValueError, match="KEY one of"):
+        run_mod.tracker_config(["fade_rate=0"])
+    with pytest.raises(ValueError, match="expected KEY=VALUE"):
+        run_mod.tracker_config(["fade_rate_per_h"])
+    with pytest.raises(ValueError, match=r"'2\.5' is not an integer"):
+        run_mod.tracker_config(["min_window_ms=2.5"])
+    with pytest.raises(RfidConfigError):  # a value the tracker itself refuses
+        run_mod.tracker_config(["fade_rate_per_h=-1"])

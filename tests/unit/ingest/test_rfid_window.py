@@ -6,8 +6,8 @@ import dataclasses
 import math
 
 import pytest
+from support.rfid_channel import fades_only_reader
 
-from firmware_sim.devices.rfid_reader import ReaderDevice
 from ingest.rfid_types import TrackerConfig
 from ingest.rfid_window import silent_runs_per_h, window_rounds
 
@@ -64,17 +64,7 @@ def test_a_config_rejects_a_bad_fade_model() -> None:
 def _unread_runs(n_tags: int, seconds: int, fade_rate_per_h: float, widths: list[int]) -> list[int]:
     """Runs of at least each width of unread rounds, counted in firmware_sim's channel (one
     round per 100 ms batch, so every read is seen) with deep fades only."""
-    reader = ReaderDevice(
-        device_id="r",
-        antennas={1: "s"},
-        seed=3,
-        rounds_per_s=10.0,
-        read_prob=(0.6, 0.6),
-        cross_read_rate=0.0,
-        burst_fade_rate_per_h=0.0,
-        tag_fade_rate_per_h=fade_rate_per_h,
-        tag_fade_mean_s=0.3,
-    )
+    reader = fades_only_reader(3, fade_rate_per_h)
     tags = {f"T{i:04d}": "s" for i in range(n_tags)}
     last: dict[str, int] = {}
     counts = [0] * len(widths)
