@@ -25,15 +25,12 @@ tags have p uniform in [0.55, 0.65] and the tracker windows on a lower confidenc
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from ingest.rfid_types import TrackerConfig
 from ingest.rfid_window import silent_runs_per_h, window_rounds
 
 ROUNDS_PER_S = 10.0
+P95_BATCH_WAIT = 0.95  # share of a batch waited for its end at the 95th percentile (uniform)
 _STEPS = 40  # points of the mean over one batch (the rate is smooth: the mean is exact to ~0.1 %)
 
 
@@ -61,7 +58,7 @@ def _rate(w: float, p: float, rounds_per_s: float, cfg: TrackerConfig) -> float:
 
 def p95_latency_s(w_rounds: float, batch_ms: int, rounds_per_s: float) -> float:
     """About the 95th percentile of departure latency for a window of `w_rounds`."""
-    return w_rounds / rounds_per_s + 0.95 * batch_ms / 1000.0
+    return w_rounds / rounds_per_s + P95_BATCH_WAIT * batch_ms / 1000.0
 
 
 def false_movements_per_1k_h(
@@ -92,7 +89,7 @@ def main(argv: list[str] | None = None) -> list[tuple[int, float, float, float, 
     for batch_ms in (int(x) for x in args.batch_ms.split(",")):
         for p in (float(x) for x in args.p.split(",")):
             w = window_rounds(p, r, channel)
-            w_target = (args.target_s - 0.95 * batch_ms / 1000.0) * r
+            w_target = (args.target_s - P95_BATCH_WAIT * batch_ms / 1000.0) * r
             row = (
                 batch_ms,
                 p,
